@@ -1,0 +1,241 @@
+/// One participant's holdings of one token.
+///
+/// Signed so that a broken ledger (a planted bug) shows up as a negative value that the
+/// checkers report, instead of trapping on unsigned underflow.
+public struct Account: Hashable, Sendable {
+    /// Spendable.
+    public var balance: Int128 = 0
+    /// Held by the author's unreleased locks.
+    public var locked: Int128 = 0
+    /// Taken out of the channel, to be paid at settlement.
+    public var withdrawn: Int128 = 0
+
+    public init(balance: Int128 = 0, locked: Int128 = 0, withdrawn: Int128 = 0) {
+        self.balance = balance
+        self.locked = locked
+        self.withdrawn = withdrawn
+    }
+
+    /// Everything the account accounts for: the conservation sum.
+    public var total: Int128 { balance + locked + withdrawn }
+}
+
+/// Key of an account: participant, then token.
+public struct AccountKey: Hashable, Comparable, Sendable {
+    public let participant: ParticipantIndex
+    public let token: TokenID
+
+    public init(participant: ParticipantIndex, token: TokenID) {
+        self.participant = participant
+        self.token = token
+    }
+
+    public static func < (lhs: AccountKey, rhs: AccountKey) -> Bool {
+        (lhs.participant, lhs.token) < (rhs.participant, rhs.token)
+    }
+}
+
+/// A lock created by a `lock` operation; its id is that operation's id.
+public struct LockRecord: Hashable, Sendable {
+    public let owner: ParticipantIndex
+    public let token: TokenID
+    public let amount: Amount
+    public let untilHeight: UInt64
+    public var released: Bool
+}
+
+/// Why the ledger refused an operation in the total order.
+public enum LedgerRejection: Hashable, Sendable, CustomStringConvertible {
+    case notPermitted(role: Role)
+    case unknownToken(TokenID)
+    case unknownRecipient(ParticipantIndex)
+    case recipientCannotHoldFunds(ParticipantIndex)
+    case selfTransfer
+    case insufficientBalance(available: Int128, needed: Amount)
+    case badChainSignature
+    case receiptAlreadyUsed(nonce: UInt64)
+    case unknownLock(OperationID)
+    case lockNotOwned(OperationID)
+    case lockAlreadyReleased(OperationID)
+    case lockNotExpired(chainHeight: UInt64, untilHeight: UInt64)
+
+    /// Whether the verdict depends on what other operations applied before (and so may differ
+    /// between the total order and the author's causal past). The others are fixed by the
+    /// operation and the configuration alone.
+    public var dependsOnState: Bool {
+        switch self {
+        case .insufficientBalance, .receiptAlreadyUsed, .unknownLock, .lockAlreadyReleased: return true
+        default: return false
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case let .notPermitted(role): return "role \(role.rawValue) not permitted"
+        case let .unknownToken(token): return "unknown token \(token)"
+        case let .unknownRecipient(to): return "unknown recipient \(to)"
+        case let .recipientCannotHoldFunds(to): return "recipient \(to) cannot hold funds"
+        case .selfTransfer: return "transfer to self"
+        case let .insufficientBalance(available, needed): return "insufficient balance: \(available) < \(needed)"
+        case .badChainSignature: return "bad chain signature on receipt or anchor"
+        case let .receiptAlreadyUsed(nonce): return "deposit receipt \(nonce) already used"
+        case let .unknownLock(id): return "unknown lock \(id.short)"
+        case let .lockNotOwned(id): return "lock \(id.short) not owned by author"
+        case let .lockAlreadyReleased(id): return "lock \(id.short) already released"
+        case let .lockNotExpired(height, until): return "lock not expired: chain height \(height) < \(until)"
+        }
+    }
+}
+
+/// What the graph knows about an operation that ledger rules may use: the chain time of its
+/// causal past and whether its own chain signature (receipt or anchor) verified.
+public struct ApplyContext: Sendable {
+    public let chainHeight: UInt64
+    public let chainProofValid: Bool
+
+    public init(chainHeight: UInt64, chainProofValid: Bool) {
+        self.chainHeight = chainHeight
+        self.chainProofValid = chainProofValid
+    }
+}
+
+/// The balance ledger: deposits, transfers, withdrawals, locks. Only an account's owner
+/// debits it, and every debit is an operation on the owner's chain (DESIGN.md, "Why author
+/// chains"), so honest operations never conflict with each other.
+public struct BalanceLedger: Sendable {
+    public private(set) var accounts: [AccountKey: Account] = [:]
+    public private(set) var locks: [OperationID: LockRecord] = [:]
+    public private(set) var usedReceipts: Set<UInt64> = []
+
+    public init() {}
+
+    /// The account of `participant` in `token` (zero if never touched).
+    public func account(_ participant: ParticipantIndex, _ token: TokenID) -> Account {
+        accounts[AccountKey(participant: participant, token: token)] ?? Account()
+    }
+
+    /// Applies `op` or explains why not. On rejection the ledger is unchanged.
+    /// - Parameters:
+    ///   - op: the operation, already accepted into the graph.
+    ///   - context: graph facts about the operation.
+    ///   - config: the channel configuration.
+    ///   - bugs: planted bugs to switch in (none in production).
+    public mutating func apply(
+        _ op: SignedOperation, context: ApplyContext, config: ChannelConfig, bugs: PlantedBugs
+    ) -> LedgerRejection? {
+        guard let author = config.participant(op.author) else {
+            preconditionFailure("the graph accepts only participants' operations")
+        }
+        let permissions = author.role.permissions
+        switch op.payload {
+        case let .deposit(receipt):
+            guard permissions.contains(.holdFunds) else { return .notPermitted(role: author.role) }
+            guard config.hasToken(receipt.token) else { return .unknownToken(receipt.token) }
+            guard context.chainProofValid else { return .badChainSignature }
+            guard !usedReceipts.contains(receipt.nonce) else { return .receiptAlreadyUsed(nonce: receipt.nonce) }
+            usedReceipts.insert(receipt.nonce)
+            accounts[AccountKey(participant: op.author, token: receipt.token), default: Account()].balance += Int128(receipt.amount)
+            return nil
+        case let .transfer(to, token, amount):
+            guard permissions.contains(.holdFunds) else { return .notPermitted(role: author.role) }
+            guard config.hasToken(token) else { return .unknownToken(token) }
+            guard let recipient = config.participant(to) else { return .unknownRecipient(to) }
+            guard recipient.role.permissions.contains(.holdFunds) else { return .recipientCannotHoldFunds(to) }
+            guard to != op.author else { return .selfTransfer }
+            if let rejection = checkBalance(op.author, token, amount, bugs) { return rejection }
+            if !bugs.contains(.creditWithoutDebit) {
+                accounts[AccountKey(participant: op.author, token: token), default: Account()].balance -= Int128(amount)
+            }
+            accounts[AccountKey(participant: to, token: token), default: Account()].balance += Int128(amount)
+            return nil
+        case let .withdraw(token, amount):
+            guard permissions.contains(.holdFunds) else { return .notPermitted(role: author.role) }
+            guard config.hasToken(token) else { return .unknownToken(token) }
+            if let rejection = checkBalance(op.author, token, amount, bugs) { return rejection }
+            let key = AccountKey(participant: op.author, token: token)
+            accounts[key, default: Account()].balance -= Int128(amount)
+            accounts[key, default: Account()].withdrawn += Int128(amount)
+            return nil
+        case let .lock(token, amount, untilHeight):
+            guard permissions.contains(.holdFunds) else { return .notPermitted(role: author.role) }
+            guard config.hasToken(token) else { return .unknownToken(token) }
+            if let rejection = checkBalance(op.author, token, amount, bugs) { return rejection }
+            let key = AccountKey(participant: op.author, token: token)
+            accounts[key, default: Account()].balance -= Int128(amount)
+            accounts[key, default: Account()].locked += Int128(amount)
+            locks[op.id] = LockRecord(owner: op.author, token: token, amount: amount, untilHeight: untilHeight, released: false)
+            return nil
+        case let .unlock(lockID):
+            guard permissions.contains(.holdFunds) else { return .notPermitted(role: author.role) }
+            guard let lock = locks[lockID] else { return .unknownLock(lockID) }
+            guard lock.owner == op.author else { return .lockNotOwned(lockID) }
+            guard !lock.released else { return .lockAlreadyReleased(lockID) }
+            guard context.chainHeight >= lock.untilHeight else {
+                return .lockNotExpired(chainHeight: context.chainHeight, untilHeight: lock.untilHeight)
+            }
+            locks[lockID]!.released = true
+            let key = AccountKey(participant: op.author, token: lock.token)
+            accounts[key, default: Account()].locked -= Int128(lock.amount)
+            accounts[key, default: Account()].balance += Int128(lock.amount)
+            return nil
+        case .chainAnchor:
+            guard permissions.contains(.citeChainTime) else { return .notPermitted(role: author.role) }
+            guard context.chainProofValid else { return .badChainSignature }
+            return nil
+        }
+    }
+
+    private func checkBalance(_ owner: ParticipantIndex, _ token: TokenID, _ amount: Amount, _ bugs: PlantedBugs) -> LedgerRejection? {
+        if bugs.contains(.skipBalanceCheck) { return nil }
+        let available = account(owner, token).balance
+        guard available >= Int128(amount) else { return .insufficientBalance(available: available, needed: amount) }
+        return nil
+    }
+
+    /// The sum of every account's conservation total for `token`.
+    public func total(of token: TokenID) -> Int128 {
+        var sum: Int128 = 0
+        for (key, account) in accounts where key.token == token { sum += account.total }
+        return sum
+    }
+
+    /// The Merkle leaves of the state, in canonical order: accounts sorted by key, then locks
+    /// sorted by id, then used receipt nonces ascending (docs/wire-format.md, "State root").
+    public func stateLeaves() -> (accounts: [AccountKey], leaves: [[UInt8]]) {
+        let accountKeys = accounts.keys.sorted()
+        var leaves = [[UInt8]]()
+        leaves.reserveCapacity(accounts.count + locks.count + usedReceipts.count)
+        for key in accountKeys {
+            leaves.append(BalanceLedger.accountLeaf(key, accounts[key]!))
+        }
+        for id in locks.keys.sorted() {
+            let lock = locks[id]!
+            var leaf: [UInt8] = [0x4C]
+            id.appendBytes(to: &leaf)
+            leaf.appendBigEndian(lock.owner)
+            leaf.appendBigEndian(lock.token)
+            leaf.appendBigEndian(lock.amount)
+            leaf.appendBigEndian(lock.untilHeight)
+            leaf.append(lock.released ? 1 : 0)
+            leaves.append(leaf)
+        }
+        for nonce in usedReceipts.sorted() {
+            var leaf: [UInt8] = [0x52]
+            leaf.appendBigEndian(nonce)
+            leaves.append(leaf)
+        }
+        return (accountKeys, leaves)
+    }
+
+    /// The leaf bytes of one account: `'A' ‖ participant ‖ token ‖ balance ‖ locked ‖ withdrawn`,
+    /// amounts as 16-byte two's complement.
+    public static func accountLeaf(_ key: AccountKey, _ account: Account) -> [UInt8] {
+        var leaf: [UInt8] = [0x41]
+        leaf.appendBigEndian(key.participant)
+        leaf.appendBigEndian(key.token)
+        leaf.appendBigEndian(UInt128(bitPattern: account.balance))
+        leaf.appendBigEndian(UInt128(bitPattern: account.locked))
+        leaf.appendBigEndian(UInt128(bitPattern: account.withdrawn))
+        return leaf
+    }
+}

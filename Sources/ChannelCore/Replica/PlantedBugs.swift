@@ -1,0 +1,24 @@
+/// Deliberate bugs that can be switched into the system under test, so that the lab's
+/// properties and checkers are shown to catch them. All off by default; when off, each costs
+/// one bit test on its path.
+public struct PlantedBugs: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+
+    /// Apply operations in the order they arrive instead of the total order `(depth, id)`.
+    public static let mergeInArrivalOrder = PlantedBugs(rawValue: 1 << 0)
+    /// Do not check the balance before a debit (overdrafts apply and go negative).
+    public static let skipBalanceCheck = PlantedBugs(rawValue: 1 << 1)
+    /// Credit the recipient of a transfer without debiting the sender.
+    public static let creditWithoutDebit = PlantedBugs(rawValue: 1 << 2)
+    /// Forget the second operation of an equivocation instead of keeping both.
+    public static let dropEquivocations = PlantedBugs(rawValue: 1 << 3)
+
+    /// Every planted bug with its name, for listings and command-line flags.
+    public static let named: [(name: String, bug: PlantedBugs)] = [
+        ("merge-in-arrival-order", .mergeInArrivalOrder),
+        ("skip-balance-check", .skipBalanceCheck),
+        ("credit-without-debit", .creditWithoutDebit),
+        ("drop-equivocations", .dropEquivocations),
+    ]
+}

@@ -1,0 +1,78 @@
+/// Read-only views of a replica. Every list is sorted, so nothing depends on the iteration
+/// order of a `Dictionary` or `Set`.
+extension Replica {
+    /// Accepted operations.
+    public var operationCount: Int { nodes.count }
+
+    /// Operations waiting for predecessors.
+    public var pendingCount: Int { pending.count }
+
+    /// Ids of accepted operations that no accepted operation cites, sorted.
+    public var heads: [OperationID] { headSet.sorted() }
+
+    /// Whether `id` is accepted.
+    public func contains(_ id: OperationID) -> Bool { nodes[id] != nil }
+
+    /// The accepted operation `id`.
+    public func operation(_ id: OperationID) -> SignedOperation? { nodes[id]?.op }
+
+    /// The depth of accepted operation `id`.
+    public func depth(of id: OperationID) -> UInt64? { nodes[id]?.depth }
+
+    /// The chain height cited in the causal past of accepted operation `id`.
+    public func chainHeight(of id: OperationID) -> UInt64? { nodes[id]?.chainHeight }
+
+    /// Predecessors that buffered operations wait for and that are not accepted, sorted.
+    public var missingPredecessors: [OperationID] {
+        waiters.keys.filter { nodes[$0] == nil && pending[$0] == nil }.sorted()
+    }
+
+    /// Accepted operations in the total order the ledger applied them.
+    public var appliedOrder: [OperationID] { order.map(\.id) }
+
+    /// Every refused operation on record, sorted by id: attributable graph rejections and
+    /// ledger rejections with their class.
+    public var rejections: [RejectionRecord] {
+        var records = Array(graphRejected.values)
+        for (id, reason) in ledgerRejected {
+            let op = nodes[id]!.op
+            let kind: RejectionClass = failsInCausalPast[id]! ? .invalidInCausalPast : .concurrentConflict
+            records.append(RejectionRecord(id: id, author: op.author, seq: op.seq, reason: .ledger(reason), kind: kind))
+        }
+        return records.sorted { $0.id < $1.id }
+    }
+
+    /// The ledger rejection of accepted operation `id`, if it was refused.
+    public func ledgerRejection(of id: OperationID) -> LedgerRejection? { ledgerRejected[id] }
+
+    /// Evidence of misbehaviour, sorted.
+    public var evidence: [Evidence] {
+        equivocations.values.map { Evidence.equivocation($0) }.sorted()
+    }
+
+    /// The balance ledger after every accepted operation.
+    public var balances: BalanceLedger { ledger }
+
+    /// The account of `participant` in `token`.
+    public func account(_ participant: ParticipantIndex, _ token: TokenID) -> Account {
+        ledger.account(participant, token)
+    }
+
+    /// The RFC 6962-style Merkle root over the ledger's canonical leaves.
+    /// - Complexity: O(n log n) in the number of ledger entries.
+    public var stateRoot: Digest32 {
+        Merkle.root(leafHashes: ledger.stateLeaves().leaves.map(Merkle.leafHash))
+    }
+
+    /// A Merkle inclusion proof of one account under `stateRoot`, or `nil` when the account
+    /// has never been touched.
+    public func balanceProof(_ participant: ParticipantIndex, _ token: TokenID) -> BalanceProof? {
+        let key = AccountKey(participant: participant, token: token)
+        let (accountKeys, leaves) = ledger.stateLeaves()
+        guard let index = accountKeys.firstIndex(of: key) else { return nil }
+        let hashes = leaves.map(Merkle.leafHash)
+        return BalanceProof(
+            key: key, account: ledger.account(participant, token), leafIndex: UInt64(index),
+            treeSize: UInt64(hashes.count), path: Merkle.inclusionPath(leafHashes: hashes, index: index))
+    }
+}

@@ -1,0 +1,206 @@
+/// A channel replica: the hash graph of signed operations, deterministic merge into the
+/// ledger in the total order `(depth, id)`, rejections with their class, and evidence.
+///
+/// Pure and deterministic: the same set of operations gives the same state root, rejections
+/// and evidence in every delivery order. No clock, no I/O, no randomness.
+public final class Replica {
+    public let config: ChannelConfig
+    public let limits: ReplicaLimits
+    public let bugs: PlantedBugs
+
+    // Graph.
+    var nodes: [OperationID: GraphNode] = [:]
+    var headSet: Set<OperationID> = []
+    var seats: [Seat: [OperationID]] = [:]
+    var equivocations: [Seat: EquivocationEvidence] = [:]
+    var graphRejected: [OperationID: RejectionRecord] = [:]
+    // Bounded buffer of operations whose predecessors are missing.
+    var pending: [OperationID: SignedOperation] = [:]
+    var waiters: [OperationID: [OperationID]] = [:]
+    var missingCounts: [OperationID: Int] = [:]
+    // Merge.
+    var order: [OrderKey] = []
+    var ledger = BalanceLedger()
+    var ledgerRejected: [OperationID: LedgerRejection] = [:]
+    var snapshots: [(count: Int, ledger: BalanceLedger)] = [(0, BalanceLedger())]
+    var failsInCausalPast: [OperationID: Bool] = [:]
+    /// Counters of the merge.
+    public internal(set) var stats = MergeStats()
+
+    /// A replica of the channel `config` with no operations.
+    /// - Parameters:
+    ///   - config: the channel.
+    ///   - limits: buffer and snapshot limits.
+    ///   - bugs: planted bugs to switch in (tests and the lab only).
+    public init(config: ChannelConfig, limits: ReplicaLimits = ReplicaLimits(), bugs: PlantedBugs = []) {
+        self.config = config
+        self.limits = limits
+        self.bugs = bugs
+    }
+
+    /// Decodes wire bytes and receives the operation.
+    public func receive(wireBytes: [UInt8]) -> ReceiveOutcome {
+        do {
+            return receive(try WireDecoder.decodeSigned(wireBytes))
+        } catch {
+            return .rejected(.malformed(error))
+        }
+    }
+
+    /// Receives one signed operation: verifies it, buffers it while predecessors are missing,
+    /// accepts it (and everything it releases) into the graph and merges it into the ledger.
+    /// - Complexity: one signature verification, plus O(k) for an append, or O(k + tail) when
+    ///   the operation sorts before applied ones (rollback to the nearest snapshot and replay).
+    public func receive(_ op: SignedOperation) -> ReceiveOutcome {
+        if nodes[op.id] != nil || pending[op.id] != nil || graphRejected[op.id] != nil { return .duplicate }
+        guard op.channel == config.channel else { return .rejected(.wrongChannel) }
+        guard let author = config.participant(op.author) else { return .rejected(.unknownAuthor(op.author)) }
+        guard op.verifySignature(key: author.publicKey) else { return .rejected(.badSignature) }
+        return admit(op)
+    }
+
+    /// Receives an operation whose signature the caller has already verified (for example
+    /// through a memo of verified signatures keyed by the full signed bytes).
+    /// - Warning: passing an unverified operation breaks Byzantine safety.
+    public func receive(preverified op: SignedOperation) -> ReceiveOutcome {
+        if nodes[op.id] != nil || pending[op.id] != nil || graphRejected[op.id] != nil { return .duplicate }
+        guard op.channel == config.channel else { return .rejected(.wrongChannel) }
+        guard config.participant(op.author) != nil else { return .rejected(.unknownAuthor(op.author)) }
+        return admit(op)
+    }
+
+    private func admit(_ op: SignedOperation) -> ReceiveOutcome {
+        guard nodes.count < limits.graphOpsMax else { return .rejected(.graphFull(limit: limits.graphOpsMax)) }
+        var missing = 0
+        for pred in op.preds where nodes[pred] == nil {
+            if let record = graphRejected[pred] {
+                _ = record
+                recordGraphRejection(op, .predecessorRejected(pred))
+                return .rejected(.predecessorRejected(pred))
+            }
+            missing += 1
+        }
+        if missing > 0 {
+            guard pending.count < limits.pendingOpsMax else {
+                return .rejected(.pendingBufferFull(limit: limits.pendingOpsMax))
+            }
+            pending[op.id] = op
+            missingCounts[op.id] = missing
+            for pred in op.preds where nodes[pred] == nil {
+                waiters[pred, default: []].append(op.id)
+            }
+            return .buffered(missing: missing)
+        }
+        var accepted = [OperationID]()
+        if let rejection = accept(op) {
+            return .rejected(rejection)
+        }
+        accepted.append(op.id)
+        release(after: op.id, into: &accepted)
+        return .accepted(accepted)
+    }
+
+    /// Accepts every buffered operation whose last missing predecessor was `id`, iteratively.
+    private func release(after id: OperationID, into accepted: inout [OperationID]) {
+        var ready = [id]
+        while let next = ready.popLast() {
+            guard let waiting = waiters.removeValue(forKey: next) else { continue }
+            for waiter in waiting {
+                guard let count = missingCounts[waiter] else { continue }
+                if count > 1 {
+                    missingCounts[waiter] = count - 1
+                    continue
+                }
+                missingCounts[waiter] = nil
+                guard let op = pending.removeValue(forKey: waiter) else { continue }
+                if accept(op) == nil {
+                    accepted.append(op.id)
+                    ready.append(op.id)
+                }
+            }
+        }
+    }
+
+    /// Checks the author chain rules and adds `op` to the graph and the merge. Returns the
+    /// rejection, already on record, when the rules are broken.
+    private func accept(_ op: SignedOperation) -> GraphRejection? {
+        var ownPreds = 0
+        var ownPredSeq: UInt64 = 0
+        var depth: UInt64 = 0
+        var chainHeight: UInt64 = 0
+        for pred in op.preds {
+            let node = nodes[pred]!
+            if node.op.author == op.author {
+                ownPreds += 1
+                ownPredSeq = node.op.seq
+            }
+            depth = max(depth, node.depth)
+            chainHeight = max(chainHeight, node.chainHeight)
+        }
+        let chainValid = op.seq == 1 ? ownPreds == 0 : (ownPreds == 1 && ownPredSeq == op.seq - 1)
+        guard chainValid else {
+            recordGraphRejection(op, .brokenAuthorChain)
+            return .brokenAuthorChain
+        }
+        let seat = Seat(author: op.author, seq: op.seq)
+        if bugs.contains(.dropEquivocations), seats[seat] != nil {
+            // Planted bug: the second half of an equivocation is silently dropped.
+            return nil
+        }
+        let (proofValid, citedHeight) = verifyChainProof(op)
+        if proofValid { chainHeight = max(chainHeight, citedHeight) }
+        let node = GraphNode(op: op, depth: depth + 1, chainHeight: chainHeight, chainProofValid: proofValid)
+        nodes[op.id] = node
+        for pred in op.preds { headSet.remove(pred) }
+        headSet.insert(op.id)
+        recordSeat(seat, op)
+        merge(node)
+        return nil
+    }
+
+    private func recordSeat(_ seat: Seat, _ op: SignedOperation) {
+        var ids = seats[seat, default: []]
+        ids.append(op.id)
+        ids.sort()
+        seats[seat] = ids
+        if ids.count >= 2 {
+            equivocations[seat] = EquivocationEvidence(nodes[ids[0]]!.op, nodes[ids[1]]!.op)
+        }
+    }
+
+    /// Verifies the funding key's signature on a deposit receipt or chain anchor.
+    private func verifyChainProof(_ op: SignedOperation) -> (valid: Bool, height: UInt64) {
+        switch op.payload {
+        case let .deposit(receipt):
+            let digest = DepositReceipt.digest(
+                channel: config.channel, participant: op.author, token: receipt.token,
+                amount: receipt.amount, nonce: receipt.nonce, height: receipt.height)
+            return (config.fundingKey.verify(receipt.signature, digest: digest), receipt.height)
+        case let .chainAnchor(anchor):
+            let digest = ChainAnchor.digest(channel: config.channel, height: anchor.height)
+            return (config.fundingKey.verify(anchor.signature, digest: digest), anchor.height)
+        default:
+            return (true, 0)
+        }
+    }
+
+    /// Records an attributable graph rejection of `op` and, iteratively, of every buffered
+    /// operation that waits on it.
+    private func recordGraphRejection(_ op: SignedOperation, _ reason: GraphRejection) {
+        precondition(reason.isAttributable)
+        graphRejected[op.id] = RejectionRecord(
+            id: op.id, author: op.author, seq: op.seq, reason: .graph(reason), kind: .invalidInCausalPast)
+        var rejected = [op.id]
+        while let next = rejected.popLast() {
+            guard let waiting = waiters.removeValue(forKey: next) else { continue }
+            for waiter in waiting {
+                guard let waitingOp = pending.removeValue(forKey: waiter) else { continue }
+                missingCounts[waiter] = nil
+                graphRejected[waiter] = RejectionRecord(
+                    id: waiter, author: waitingOp.author, seq: waitingOp.seq,
+                    reason: .graph(.predecessorRejected(next)), kind: .invalidInCausalPast)
+                rejected.append(waiter)
+            }
+        }
+    }
+}

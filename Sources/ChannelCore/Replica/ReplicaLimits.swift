@@ -1,0 +1,68 @@
+/// Limits of one replica. Everything that grows with input has one.
+public struct ReplicaLimits: Sendable, Hashable {
+    /// Most operations waiting for predecessors; beyond it, arrivals are dropped (sync offers
+    /// them again later).
+    public var pendingOpsMax: Int
+    /// Most operations in the graph.
+    public var graphOpsMax: Int
+    /// Applied operations between two ledger snapshots used for rollback.
+    public var snapshotIntervalOps: Int
+    /// Most ledger snapshots kept; older ones are thinned out when exceeded.
+    public var snapshotsMax: Int
+
+    public init(pendingOpsMax: Int = 8192, graphOpsMax: Int = 1 << 22, snapshotIntervalOps: Int = 128, snapshotsMax: Int = 64) {
+        precondition(pendingOpsMax > 0)
+        precondition(graphOpsMax > 0)
+        precondition(snapshotIntervalOps > 0)
+        precondition(snapshotsMax >= 4)
+        self.pendingOpsMax = pendingOpsMax
+        self.graphOpsMax = graphOpsMax
+        self.snapshotIntervalOps = snapshotIntervalOps
+        self.snapshotsMax = snapshotsMax
+    }
+}
+
+/// Counters of the merge, for benchmarks and the `sometimes` catalog.
+public struct MergeStats: Hashable, Sendable {
+    /// Operations applied at the end of the order (the common case).
+    public var appendedOps = 0
+    /// Late operations that sorted before applied ones and forced a rollback.
+    public var rollbacks = 0
+    /// Operations re-applied after rollbacks.
+    public var replayedOps = 0
+    /// Replays of an operation's causal past to classify a rejection.
+    public var causalReplays = 0
+
+    public init() {}
+}
+
+/// Position of an operation in the total order: `(depth, id)`, which respects causality
+/// because every predecessor has a smaller depth.
+public struct OrderKey: Hashable, Comparable, Sendable {
+    public let depth: UInt64
+    public let id: OperationID
+
+    public static func < (lhs: OrderKey, rhs: OrderKey) -> Bool {
+        lhs.depth != rhs.depth ? lhs.depth < rhs.depth : lhs.id < rhs.id
+    }
+}
+
+/// An accepted operation with what the graph derived about it.
+struct GraphNode: Sendable {
+    let op: SignedOperation
+    /// `1 + max(depth of preds)`; 1 without preds.
+    let depth: UInt64
+    /// The greatest chain height cited in the operation's causal past, itself included.
+    let chainHeight: UInt64
+    /// Whether the operation's own receipt or anchor signature verified (true for other kinds).
+    let chainProofValid: Bool
+
+    var key: OrderKey { OrderKey(depth: depth, id: op.id) }
+    var context: ApplyContext { ApplyContext(chainHeight: chainHeight, chainProofValid: chainProofValid) }
+}
+
+/// An author and a seq: the slot an honest author fills exactly once.
+struct Seat: Hashable, Sendable {
+    let author: ParticipantIndex
+    let seq: UInt64
+}
