@@ -106,8 +106,60 @@ public struct BalanceLedger: Sendable {
     public private(set) var accounts: [AccountKey: Account] = [:]
     public private(set) var locks: [OperationID: LockRecord] = [:]
     public private(set) var usedReceipts: Set<UInt64> = []
+    /// Undo records of every mutation, when journaling is on (`nil` when off). The replica
+    /// rolls back by reverting them, at a cost proportional to what is undone, never to the
+    /// size of the state.
+    var journal: [UndoEntry]?
 
-    public init() {}
+    /// How to revert one mutation.
+    enum UndoEntry: Sendable {
+        case account(AccountKey, Account?)
+        case lock(OperationID, LockRecord?)
+        case receipt(UInt64)
+    }
+
+    /// An empty ledger.
+    /// - Parameter journaling: record undo entries so that `revert(toJournalCount:)` works.
+    public init(journaling: Bool = false) {
+        journal = journaling ? [] : nil
+    }
+
+    /// Entries in the undo journal (0 when journaling is off).
+    var journalCount: Int { journal?.count ?? 0 }
+
+    /// Reverts every mutation recorded after the journal held `count` entries.
+    mutating func revert(toJournalCount count: Int) {
+        precondition(journal != nil, "revert needs journaling")
+        precondition(count <= journal!.count)
+        while journal!.count > count {
+            switch journal!.removeLast() {
+            case let .account(key, old): accounts[key] = old
+            case let .lock(id, old): locks[id] = old
+            case let .receipt(nonce): usedReceipts.remove(nonce)
+            }
+        }
+    }
+
+    /// Forgets the oldest `count` journal entries (their mutations can no longer be undone).
+    mutating func trimJournal(first count: Int) {
+        precondition(journal != nil && count <= journal!.count)
+        journal!.removeFirst(count)
+    }
+
+    private mutating func credit(_ key: AccountKey, balance: Int128 = 0, locked: Int128 = 0, withdrawn: Int128 = 0) {
+        let old = accounts[key]
+        journal?.append(.account(key, old))
+        var account = old ?? Account()
+        account.balance += balance
+        account.locked += locked
+        account.withdrawn += withdrawn
+        accounts[key] = account
+    }
+
+    private mutating func setLock(_ id: OperationID, _ lock: LockRecord) {
+        journal?.append(.lock(id, locks[id]))
+        locks[id] = lock
+    }
 
     /// The account of `participant` in `token` (zero if never touched).
     public func account(_ participant: ParticipantIndex, _ token: TokenID) -> Account {
@@ -134,7 +186,8 @@ public struct BalanceLedger: Sendable {
             guard context.chainProofValid else { return .badChainSignature }
             guard !usedReceipts.contains(receipt.nonce) else { return .receiptAlreadyUsed(nonce: receipt.nonce) }
             usedReceipts.insert(receipt.nonce)
-            accounts[AccountKey(participant: op.author, token: receipt.token), default: Account()].balance += Int128(receipt.amount)
+            journal?.append(.receipt(receipt.nonce))
+            credit(AccountKey(participant: op.author, token: receipt.token), balance: Int128(receipt.amount))
             return nil
         case let .transfer(to, token, amount):
             guard permissions.contains(.holdFunds) else { return .notPermitted(role: author.role) }
@@ -144,26 +197,22 @@ public struct BalanceLedger: Sendable {
             guard to != op.author else { return .selfTransfer }
             if let rejection = checkBalance(op.author, token, amount, bugs) { return rejection }
             if !bugs.contains(.creditWithoutDebit) {
-                accounts[AccountKey(participant: op.author, token: token), default: Account()].balance -= Int128(amount)
+                credit(AccountKey(participant: op.author, token: token), balance: -Int128(amount))
             }
-            accounts[AccountKey(participant: to, token: token), default: Account()].balance += Int128(amount)
+            credit(AccountKey(participant: to, token: token), balance: Int128(amount))
             return nil
         case let .withdraw(token, amount):
             guard permissions.contains(.holdFunds) else { return .notPermitted(role: author.role) }
             guard config.hasToken(token) else { return .unknownToken(token) }
             if let rejection = checkBalance(op.author, token, amount, bugs) { return rejection }
-            let key = AccountKey(participant: op.author, token: token)
-            accounts[key, default: Account()].balance -= Int128(amount)
-            accounts[key, default: Account()].withdrawn += Int128(amount)
+            credit(AccountKey(participant: op.author, token: token), balance: -Int128(amount), withdrawn: Int128(amount))
             return nil
         case let .lock(token, amount, untilHeight):
             guard permissions.contains(.holdFunds) else { return .notPermitted(role: author.role) }
             guard config.hasToken(token) else { return .unknownToken(token) }
             if let rejection = checkBalance(op.author, token, amount, bugs) { return rejection }
-            let key = AccountKey(participant: op.author, token: token)
-            accounts[key, default: Account()].balance -= Int128(amount)
-            accounts[key, default: Account()].locked += Int128(amount)
-            locks[op.id] = LockRecord(owner: op.author, token: token, amount: amount, untilHeight: untilHeight, released: false)
+            credit(AccountKey(participant: op.author, token: token), balance: -Int128(amount), locked: Int128(amount))
+            setLock(op.id, LockRecord(owner: op.author, token: token, amount: amount, untilHeight: untilHeight, released: false))
             return nil
         case let .unlock(lockID):
             guard permissions.contains(.holdFunds) else { return .notPermitted(role: author.role) }
@@ -173,10 +222,10 @@ public struct BalanceLedger: Sendable {
             guard context.chainHeight >= lock.untilHeight else {
                 return .lockNotExpired(chainHeight: context.chainHeight, untilHeight: lock.untilHeight)
             }
-            locks[lockID]!.released = true
-            let key = AccountKey(participant: op.author, token: lock.token)
-            accounts[key, default: Account()].locked -= Int128(lock.amount)
-            accounts[key, default: Account()].balance += Int128(lock.amount)
+            var released = lock
+            released.released = true
+            setLock(lockID, released)
+            credit(AccountKey(participant: op.author, token: lock.token), balance: Int128(lock.amount), locked: -Int128(lock.amount))
             return nil
         case .chainAnchor:
             guard permissions.contains(.citeChainTime) else { return .notPermitted(role: author.role) }

@@ -1,8 +1,9 @@
 /// Incremental merge. Operations apply to the ledger in the total order `(depth, id)`. In the
 /// common case a new operation sorts after every applied one and is simply applied. When a
-/// late operation sorts before applied ones, the ledger rolls back to the nearest snapshot at
-/// or before its position and replays the tail: the cost is bounded by the snapshot interval
-/// plus the tail, never by the whole history.
+/// late operation sorts before applied ones, the ledger rolls back to its position by reverting
+/// the undo records of the operations after it, then replays that tail: the cost is bounded by
+/// the tail, never by the size of the history or of the state. Undo records are kept for the
+/// last `ReplicaLimits.undoOpsMax` operations; an operation later than that rebuilds the ledger.
 extension Replica {
     func merge(_ node: GraphNode) {
         let key = node.key
@@ -13,23 +14,30 @@ extension Replica {
             return
         }
         let position = lowerBound(key)
-        while let last = snapshots.last, last.count > position {
-            snapshots.removeLast()
+        if position >= undoBase {
+            // Revert the tail: the journal holds, per applied operation, where its records start.
+            ledger.revert(toJournalCount: undoMarks[position - undoBase])
+            undoMarks.removeSubrange((position - undoBase)...)
+            stats.rollbacks += 1
+        } else {
+            ledger = BalanceLedger(journaling: true)
+            undoMarks.removeAll()
+            undoBase = 0
+            stats.rebuilds += 1
         }
-        let restored = snapshots.last!
-        precondition(restored.count <= position, "a snapshot must precede the insertion point")
-        ledger = restored.ledger
+        let from = undoBase + undoMarks.count
         order.insert(key, at: position)
-        stats.rollbacks += 1
-        for index in restored.count..<order.count {
+        for index in from..<order.count {
             apply(at: index)
             stats.replayedOps += 1
         }
     }
 
     /// Applies `order[index]` to the ledger (which holds the state after `order[..<index]`),
-    /// records its outcome and takes a snapshot at interval boundaries.
+    /// records its outcome and its undo mark, and trims undo records beyond the horizon.
     private func apply(at index: Int) {
+        precondition(index == undoBase + undoMarks.count, "operations apply in order")
+        undoMarks.append(ledger.journalCount)
         let node = nodes[order[index].id]!
         if let rejection = ledger.apply(node.op, context: node.context, config: config, bugs: bugs) {
             ledgerRejected[node.op.id] = rejection
@@ -39,25 +47,16 @@ extension Replica {
         } else {
             ledgerRejected[node.op.id] = nil
         }
-        let count = index + 1
-        if count % limits.snapshotIntervalOps == 0, snapshots.last!.count < count {
-            snapshots.append((count, ledger))
-            thinSnapshots()
+        onApply?(node.op, ledgerRejected[node.op.id], ledger)
+        if undoMarks.count >= 2 * limits.undoOpsMax {
+            // Forget the oldest half in one step, so trimming is amortised O(1) per operation.
+            let dropped = undoMarks.count - limits.undoOpsMax
+            let entries = undoMarks[dropped]
+            ledger.trimJournal(first: entries)
+            undoMarks.removeFirst(dropped)
+            for i in undoMarks.indices { undoMarks[i] -= entries }
+            undoBase += dropped
         }
-    }
-
-    /// Keeps at most `snapshotsMax` snapshots by dropping every other one in the older half,
-    /// so recent history stays dense (late operations are usually recent).
-    private func thinSnapshots() {
-        guard snapshots.count > limits.snapshotsMax else { return }
-        let half = snapshots.count / 2
-        var kept: [(count: Int, ledger: BalanceLedger)] = []
-        kept.reserveCapacity(limits.snapshotsMax)
-        for (index, snapshot) in snapshots.enumerated() where index == 0 || index >= half || index % 2 == 0 {
-            kept.append(snapshot)
-        }
-        snapshots = kept
-        precondition(snapshots.count <= limits.snapshotsMax)
     }
 
     /// First position whose key is not less than `key`.

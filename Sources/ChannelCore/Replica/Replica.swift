@@ -20,12 +20,18 @@ public final class Replica {
     var missingCounts: [OperationID: Int] = [:]
     // Merge.
     var order: [OrderKey] = []
-    var ledger = BalanceLedger()
+    var ledger = BalanceLedger(journaling: true)
     var ledgerRejected: [OperationID: LedgerRejection] = [:]
-    var snapshots: [(count: Int, ledger: BalanceLedger)] = [(0, BalanceLedger())]
+    /// `undoMarks[i]` is the journal length before `order[undoBase + i]` applied.
+    var undoMarks: [Int] = []
+    var undoBase = 0
     var failsInCausalPast: [OperationID: Bool] = [:]
     /// Counters of the merge.
     public internal(set) var stats = MergeStats()
+    /// Called after every ledger application (including replays after a rollback) with the
+    /// operation, its refusal if any, and the ledger after it. For checkers that must hold at
+    /// every step; `nil` (the default) costs one test per application.
+    public var onApply: ((SignedOperation, LedgerRejection?, BalanceLedger) -> Void)?
 
     /// A replica of the channel `config` with no operations.
     /// - Parameters:
@@ -92,12 +98,16 @@ public final class Replica {
             return .buffered(missing: missing)
         }
         var accepted = [OperationID]()
-        if let rejection = accept(op) {
+        switch accept(op) {
+        case let .rejected(rejection):
             return .rejected(rejection)
+        case .droppedByPlantedBug:
+            return .duplicate
+        case .accepted:
+            accepted.append(op.id)
+            release(after: op.id, into: &accepted)
+            return .accepted(accepted)
         }
-        accepted.append(op.id)
-        release(after: op.id, into: &accepted)
-        return .accepted(accepted)
     }
 
     /// Accepts every buffered operation whose last missing predecessor was `id`, iteratively.
@@ -113,7 +123,7 @@ public final class Replica {
                 }
                 missingCounts[waiter] = nil
                 guard let op = pending.removeValue(forKey: waiter) else { continue }
-                if accept(op) == nil {
+                if case .accepted = accept(op) {
                     accepted.append(op.id)
                     ready.append(op.id)
                 }
@@ -121,9 +131,16 @@ public final class Replica {
         }
     }
 
-    /// Checks the author chain rules and adds `op` to the graph and the merge. Returns the
-    /// rejection, already on record, when the rules are broken.
-    private func accept(_ op: SignedOperation) -> GraphRejection? {
+    private enum Acceptance {
+        case accepted
+        /// Refused; already on record.
+        case rejected(GraphRejection)
+        /// Lost to the `dropEquivocations` planted bug.
+        case droppedByPlantedBug
+    }
+
+    /// Checks the author chain rules and adds `op` to the graph and the merge.
+    private func accept(_ op: SignedOperation) -> Acceptance {
         var ownPreds = 0
         var ownPredSeq: UInt64 = 0
         var depth: UInt64 = 0
@@ -140,12 +157,12 @@ public final class Replica {
         let chainValid = op.seq == 1 ? ownPreds == 0 : (ownPreds == 1 && ownPredSeq == op.seq - 1)
         guard chainValid else {
             recordGraphRejection(op, .brokenAuthorChain)
-            return .brokenAuthorChain
+            return .rejected(.brokenAuthorChain)
         }
         let seat = Seat(author: op.author, seq: op.seq)
         if bugs.contains(.dropEquivocations), seats[seat] != nil {
             // Planted bug: the second half of an equivocation is silently dropped.
-            return nil
+            return .droppedByPlantedBug
         }
         let (proofValid, citedHeight) = verifyChainProof(op)
         if proofValid { chainHeight = max(chainHeight, citedHeight) }
@@ -155,7 +172,7 @@ public final class Replica {
         headSet.insert(op.id)
         recordSeat(seat, op)
         merge(node)
-        return nil
+        return .accepted
     }
 
     private func recordSeat(_ seat: Seat, _ op: SignedOperation) {

@@ -5,20 +5,18 @@ public struct ReplicaLimits: Sendable, Hashable {
     public var pendingOpsMax: Int
     /// Most operations in the graph.
     public var graphOpsMax: Int
-    /// Applied operations between two ledger snapshots used for rollback.
-    public var snapshotIntervalOps: Int
-    /// Most ledger snapshots kept; older ones are thinned out when exceeded.
-    public var snapshotsMax: Int
+    /// Most recently applied operations that can be rolled back by their undo records. A late
+    /// operation that sorts before all of them forces a rebuild of the ledger from the start
+    /// (counted in `MergeStats.rebuilds`).
+    public var undoOpsMax: Int
 
-    public init(pendingOpsMax: Int = 8192, graphOpsMax: Int = 1 << 22, snapshotIntervalOps: Int = 128, snapshotsMax: Int = 64) {
+    public init(pendingOpsMax: Int = 8192, graphOpsMax: Int = 1 << 22, undoOpsMax: Int = 1 << 16) {
         precondition(pendingOpsMax > 0)
         precondition(graphOpsMax > 0)
-        precondition(snapshotIntervalOps > 0)
-        precondition(snapshotsMax >= 4)
+        precondition(undoOpsMax > 0)
         self.pendingOpsMax = pendingOpsMax
         self.graphOpsMax = graphOpsMax
-        self.snapshotIntervalOps = snapshotIntervalOps
-        self.snapshotsMax = snapshotsMax
+        self.undoOpsMax = undoOpsMax
     }
 }
 
@@ -30,6 +28,8 @@ public struct MergeStats: Hashable, Sendable {
     public var rollbacks = 0
     /// Operations re-applied after rollbacks.
     public var replayedOps = 0
+    /// Late operations older than the undo horizon, which rebuilt the ledger from the start.
+    public var rebuilds = 0
     /// Replays of an operation's causal past to classify a rejection.
     public var causalReplays = 0
 

@@ -1,0 +1,130 @@
+import ChannelCore
+import Testing
+
+/// Goal: the hash graph accepts only verified, causally complete operations, buffers the rest
+/// within a bound, is idempotent, enforces author chains and keeps equivocations with evidence.
+@Suite struct OpGraphTests {
+    @Test func duplicatesAreIdempotent() {
+        var channel = TestChannel()
+        let op = channel.deposit(0, 100)
+        let replica = channel.replica()
+        #expect(replica.receive(op) == .accepted([op.id]))
+        let root = replica.stateRoot
+        #expect(replica.receive(op) == .duplicate)
+        #expect(replica.receive(wireBytes: op.wireBytes) == .duplicate)
+        #expect(replica.stateRoot == root)
+        #expect(replica.operationCount == 1)
+    }
+
+    @Test func operationsWithMissingPredecessorsWaitAndAreReleasedInCausalOrder() {
+        var channel = TestChannel()
+        let a = channel.deposit(0, 100)
+        let b = channel.transfer(0, to: 1, 10)
+        let c = channel.transfer(1, to: 2, 5, citing: [b.id])
+        let replica = channel.replica()
+        #expect(replica.receive(c) == .buffered(missing: 1))
+        #expect(replica.receive(b) == .buffered(missing: 1))
+        #expect(replica.pendingCount == 2)
+        #expect(replica.missingPredecessors == [a.id])
+        #expect(replica.receive(a) == .accepted([a.id, b.id, c.id]))
+        #expect(replica.pendingCount == 0)
+        #expect(replica.heads == [c.id])
+        #expect(replica.depth(of: c.id) == 3)
+        #expect(replica.account(2, 0).balance == 5)
+    }
+
+    @Test func thePendingBufferIsBoundedWithAClearRejection() {
+        var channel = TestChannel()
+        let root = channel.deposit(0, 100)
+        var waiting = [SignedOperation]()
+        for _ in 0..<5 { waiting.append(channel.transfer(0, to: 1, 1)) }
+        let replica = channel.replica(limits: ReplicaLimits(pendingOpsMax: 3))
+        #expect(replica.receive(waiting[4]) == .buffered(missing: 1))
+        #expect(replica.receive(waiting[3]) == .buffered(missing: 1))
+        #expect(replica.receive(waiting[2]) == .buffered(missing: 1))
+        #expect(replica.receive(waiting[1]) == .rejected(.pendingBufferFull(limit: 3)))
+        #expect(replica.pendingCount == 3)
+        #expect(replica.receive(root) == .accepted([root.id]))
+        #expect(replica.receive(waiting[0]) == .accepted([waiting[0].id]))
+        // Sync offers the dropped one again; everything then drains.
+        #expect(replica.receive(waiting[1]) == .accepted([waiting[1].id, waiting[2].id, waiting[3].id, waiting[4].id]))
+        #expect(replica.pendingCount == 0)
+    }
+
+    @Test func badSignatureWrongChannelAndUnknownAuthorAreDroppedWithoutRecord() {
+        var channel = TestChannel()
+        let op = channel.deposit(0, 100)
+        let replica = channel.replica()
+        var forged = op.signature.bytes
+        forged[5] ^= 0x20
+        #expect(replica.receive(SignedOperation(unsigned: op.unsigned, signature: Signature(bytes: forged)!)) == .rejected(.badSignature))
+        // Signed by participant 1's key while claiming author 0.
+        #expect(replica.receive(op.unsigned.signed(by: channel.keys[1])) == .rejected(.badSignature))
+        var other = TestChannel(seed: 100)
+        #expect(replica.receive(other.deposit(0, 5)) == .rejected(.wrongChannel))
+        let stranger = UnsignedOperation(channel: channel.config.channel, author: 9, seq: 1, preds: [], payload: .withdraw(token: 0, amount: 1))
+        #expect(replica.receive(stranger.signed(by: channel.keys[0])) == .rejected(.unknownAuthor(9)))
+        #expect(replica.receive(wireBytes: [1, 2, 3]) == .rejected(.malformed(.truncated(field: "channel", offset: 1))))
+        #expect(replica.rejections.isEmpty)
+        #expect(replica.operationCount == 0)
+    }
+
+    @Test func brokenAuthorChainsAreRecordedAsInvalidAndPoisonTheirDescendants() {
+        var channel = TestChannel()
+        let a1 = channel.deposit(0, 100)
+        // seq 3 citing seq 1: skips a seq.
+        let skip = UnsignedOperation(channel: channel.config.channel, author: 0, seq: 3, preds: [a1.id], payload: .withdraw(token: 0, amount: 1))
+            .signed(by: channel.keys[0])
+        // seq 2 that does not cite its own seq 1.
+        let orphan = UnsignedOperation(channel: channel.config.channel, author: 0, seq: 2, preds: [], payload: .withdraw(token: 0, amount: 1))
+            .signed(by: channel.keys[0])
+        let child = UnsignedOperation(channel: channel.config.channel, author: 1, seq: 1, preds: [skip.id], payload: .withdraw(token: 0, amount: 1))
+            .signed(by: channel.keys[1])
+        let replica = channel.replica()
+        #expect(replica.receive(child) == .buffered(missing: 1))
+        #expect(replica.receive(a1) == .accepted([a1.id]))
+        #expect(replica.receive(skip) == .rejected(.brokenAuthorChain))
+        #expect(replica.receive(orphan) == .rejected(.brokenAuthorChain))
+        let records = replica.rejections
+        #expect(records.count == 3)
+        #expect(records.allSatisfy { $0.kind == .invalidInCausalPast })
+        #expect(records.contains { $0.id == child.id && $0.reason == .graph(.predecessorRejected(skip.id)) })
+        #expect(replica.pendingCount == 0)
+    }
+
+    @Test func equivocationsStayInTheGraphAndYieldEvidenceThatVerifiesAlone() throws {
+        var channel = TestChannel()
+        let a1 = channel.deposit(0, 100)
+        let left = channel.chains[0].peek(.transfer(to: 1, token: 0, amount: 100))
+        let right = channel.chains[0].peek(.transfer(to: 2, token: 0, amount: 100))
+        let replica = channel.replica()
+        for op in [a1, left, right] { _ = replica.receive(op) }
+        #expect(replica.operationCount == 3)
+        #expect(replica.heads == [left.id, right.id].sorted())
+        let evidence = replica.evidence
+        #expect(evidence.count == 1)
+        let culprit = try EvidenceVerifier.verify(try #require(evidence.first), config: channel.config)
+        #expect(culprit == 0)
+        // Exactly one half of the double spend applies; the other is a concurrent conflict.
+        let conflicts = replica.rejections.filter { $0.kind == .concurrentConflict }
+        #expect(conflicts.count == 1)
+        #expect(replica.account(1, 0).balance + replica.account(2, 0).balance == 100)
+    }
+
+    @Test func tamperedEvidenceDoesNotVerify() throws {
+        var channel = TestChannel()
+        let a1 = channel.deposit(0, 100)
+        let left = channel.chains[0].peek(.withdraw(token: 0, amount: 1))
+        let right = channel.chains[0].peek(.withdraw(token: 0, amount: 2))
+        let later = channel.transfer(1, to: 0, 1)
+        let good = EquivocationEvidence(left, right)
+        #expect(try EvidenceVerifier.verify(.equivocation(good), config: channel.config) == 0)
+        #expect(throws: EvidenceError.sameOperation) { try EvidenceVerifier.verify(.equivocation(EquivocationEvidence(left, left)), config: channel.config) }
+        #expect(throws: EvidenceError.differentSeq) { try EvidenceVerifier.verify(.equivocation(EquivocationEvidence(a1, left)), config: channel.config) }
+        #expect(throws: EvidenceError.differentAuthors) { try EvidenceVerifier.verify(.equivocation(EquivocationEvidence(left, later)), config: channel.config) }
+        let forged = SignedOperation(unsigned: right.unsigned, signature: left.signature)
+        #expect(throws: EvidenceError.badSignature(forged.id)) { try EvidenceVerifier.verify(.equivocation(EquivocationEvidence(left, forged)), config: channel.config) }
+        let other = TestChannel(seed: 5)
+        #expect(throws: EvidenceError.wrongChannel) { try EvidenceVerifier.verify(.equivocation(good), config: other.config) }
+    }
+}
