@@ -18,6 +18,9 @@ public struct Account: Hashable, Sendable {
 
     /// Everything the account accounts for: the conservation sum.
     public var total: Int128 { balance + locked + withdrawn }
+
+    /// Whether any field is below zero (only a broken ledger gets there).
+    public var isNegative: Bool { balance < 0 || locked < 0 || withdrawn < 0 }
 }
 
 /// Key of an account: participant, then token.
@@ -106,6 +109,18 @@ public struct BalanceLedger: Sendable {
     public private(set) var accounts: [AccountKey: Account] = [:]
     public private(set) var locks: [OperationID: LockRecord] = [:]
     public private(set) var usedReceipts: Set<UInt64> = []
+    /// Per token, Σ (balance + locked + withdrawn) over accounts, kept incrementally.
+    public private(set) var tokenTotals: [TokenID: Int128] = [:]
+    /// Per token, Σ applied deposits, kept incrementally from deposit operations alone (not
+    /// from account arithmetic), so that `tokenTotals == depositTotals` is a real check.
+    public private(set) var depositTotals: [TokenID: Int128] = [:]
+    /// Accounts with a negative field; 0 unless the ledger is broken.
+    public private(set) var negativeAccounts = 0
+    /// An incremental multiset hash of the state leaves (the sum of the first 128 bits of each
+    /// leaf's BLAKE2b-256): equal states have equal fingerprints, and it costs O(1) per
+    /// mutation, so checkers can compare replicas on every delivery. The Merkle `stateRoot` is
+    /// the commitment; this is only a cheap witness of equality.
+    public private(set) var fingerprint: UInt128 = 0
     /// Undo records of every mutation, when journaling is on (`nil` when off). The replica
     /// rolls back by reverting them, at a cost proportional to what is undone, never to the
     /// size of the state.
@@ -116,6 +131,7 @@ public struct BalanceLedger: Sendable {
         case account(AccountKey, Account?)
         case lock(OperationID, LockRecord?)
         case receipt(UInt64)
+        case deposited(TokenID, Amount)
     }
 
     /// An empty ledger.
@@ -133,9 +149,10 @@ public struct BalanceLedger: Sendable {
         precondition(count <= journal!.count)
         while journal!.count > count {
             switch journal!.removeLast() {
-            case let .account(key, old): accounts[key] = old
-            case let .lock(id, old): locks[id] = old
-            case let .receipt(nonce): usedReceipts.remove(nonce)
+            case let .account(key, old): storeAccount(key, old)
+            case let .lock(id, old): storeLock(id, old)
+            case let .receipt(nonce): storeReceipt(nonce, used: false)
+            case let .deposited(token, amount): depositTotals[token, default: 0] -= Int128(amount)
             }
         }
     }
@@ -153,12 +170,57 @@ public struct BalanceLedger: Sendable {
         account.balance += balance
         account.locked += locked
         account.withdrawn += withdrawn
-        accounts[key] = account
+        storeAccount(key, account)
     }
 
     private mutating func setLock(_ id: OperationID, _ lock: LockRecord) {
         journal?.append(.lock(id, locks[id]))
-        locks[id] = lock
+        storeLock(id, lock)
+    }
+
+    private mutating func useReceipt(_ nonce: UInt64, token: TokenID, amount: Amount) {
+        journal?.append(.receipt(nonce))
+        journal?.append(.deposited(token, amount))
+        storeReceipt(nonce, used: true)
+        depositTotals[token, default: 0] += Int128(amount)
+    }
+
+    // The three stores below are the only writers of state: they keep totals, the negative
+    // count and the fingerprint in step with every change, forward and in revert.
+
+    private mutating func storeAccount(_ key: AccountKey, _ new: Account?) {
+        if let old = accounts[key] {
+            tokenTotals[key.token, default: 0] -= old.total
+            if old.isNegative { negativeAccounts -= 1 }
+            fingerprint &-= Self.leafFingerprint(Self.accountLeaf(key, old))
+        }
+        accounts[key] = new
+        if let new {
+            tokenTotals[key.token, default: 0] += new.total
+            if new.isNegative { negativeAccounts += 1 }
+            fingerprint &+= Self.leafFingerprint(Self.accountLeaf(key, new))
+        }
+    }
+
+    private mutating func storeLock(_ id: OperationID, _ new: LockRecord?) {
+        if let old = locks[id] { fingerprint &-= Self.leafFingerprint(Self.lockLeaf(id, old)) }
+        locks[id] = new
+        if let new { fingerprint &+= Self.leafFingerprint(Self.lockLeaf(id, new)) }
+    }
+
+    private mutating func storeReceipt(_ nonce: UInt64, used: Bool) {
+        if used {
+            precondition(usedReceipts.insert(nonce).inserted)
+            fingerprint &+= Self.leafFingerprint(Self.receiptLeaf(nonce))
+        } else {
+            precondition(usedReceipts.remove(nonce) != nil)
+            fingerprint &-= Self.leafFingerprint(Self.receiptLeaf(nonce))
+        }
+    }
+
+    private static func leafFingerprint(_ leaf: [UInt8]) -> UInt128 {
+        let digest = Blake2b.hash256(leaf)
+        return UInt128(digest.w0) << 64 | UInt128(digest.w1)
     }
 
     /// The account of `participant` in `token` (zero if never touched).
@@ -185,8 +247,7 @@ public struct BalanceLedger: Sendable {
             guard config.hasToken(receipt.token) else { return .unknownToken(receipt.token) }
             guard context.chainProofValid else { return .badChainSignature }
             guard !usedReceipts.contains(receipt.nonce) else { return .receiptAlreadyUsed(nonce: receipt.nonce) }
-            usedReceipts.insert(receipt.nonce)
-            journal?.append(.receipt(receipt.nonce))
+            useReceipt(receipt.nonce, token: receipt.token, amount: receipt.amount)
             credit(AccountKey(participant: op.author, token: receipt.token), balance: Int128(receipt.amount))
             return nil
         case let .transfer(to, token, amount):
@@ -241,7 +302,9 @@ public struct BalanceLedger: Sendable {
         return nil
     }
 
-    /// The sum of every account's conservation total for `token`.
+    /// The sum of every account's conservation total for `token`, recomputed from the accounts
+    /// (checkers compare it with `tokenTotals` and `depositTotals`).
+    /// - Complexity: O(accounts).
     public func total(of token: TokenID) -> Int128 {
         var sum: Int128 = 0
         for (key, account) in accounts where key.token == token { sum += account.total }
@@ -258,22 +321,31 @@ public struct BalanceLedger: Sendable {
             leaves.append(BalanceLedger.accountLeaf(key, accounts[key]!))
         }
         for id in locks.keys.sorted() {
-            let lock = locks[id]!
-            var leaf: [UInt8] = [0x4C]
-            id.appendBytes(to: &leaf)
-            leaf.appendBigEndian(lock.owner)
-            leaf.appendBigEndian(lock.token)
-            leaf.appendBigEndian(lock.amount)
-            leaf.appendBigEndian(lock.untilHeight)
-            leaf.append(lock.released ? 1 : 0)
-            leaves.append(leaf)
+            leaves.append(BalanceLedger.lockLeaf(id, locks[id]!))
         }
         for nonce in usedReceipts.sorted() {
-            var leaf: [UInt8] = [0x52]
-            leaf.appendBigEndian(nonce)
-            leaves.append(leaf)
+            leaves.append(BalanceLedger.receiptLeaf(nonce))
         }
         return (accountKeys, leaves)
+    }
+
+    /// The leaf bytes of one lock: `'L' ‖ lockID ‖ owner ‖ token ‖ amount ‖ untilHeight ‖ released`.
+    public static func lockLeaf(_ id: OperationID, _ lock: LockRecord) -> [UInt8] {
+        var leaf: [UInt8] = [0x4C]
+        id.appendBytes(to: &leaf)
+        leaf.appendBigEndian(lock.owner)
+        leaf.appendBigEndian(lock.token)
+        leaf.appendBigEndian(lock.amount)
+        leaf.appendBigEndian(lock.untilHeight)
+        leaf.append(lock.released ? 1 : 0)
+        return leaf
+    }
+
+    /// The leaf bytes of one used receipt nonce: `'R' ‖ nonce`.
+    public static func receiptLeaf(_ nonce: UInt64) -> [UInt8] {
+        var leaf: [UInt8] = [0x52]
+        leaf.appendBigEndian(nonce)
+        return leaf
     }
 
     /// The leaf bytes of one account: `'A' ‖ participant ‖ token ‖ balance ‖ locked ‖ withdrawn`,

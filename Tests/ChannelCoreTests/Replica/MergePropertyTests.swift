@@ -66,6 +66,12 @@ import Testing
         for (index, replica) in replicas.enumerated() where replica.evidence.count != equivocations {
             violations.append(Violation(property: "evidence completeness", detail: "replica \(index): \(replica.evidence.count) evidence for \(equivocations) equivocations"))
         }
+        // The incremental totals agree with a full recount, after every rollback and rebuild.
+        for (index, replica) in replicas.enumerated() {
+            for token in channel.config.tokens where (replica.balances.tokenTotals[token] ?? 0) != replica.balances.total(of: token) {
+                violations.append(Violation(property: "conservation", detail: "replica \(index) token \(token): incremental total drifted"))
+            }
+        }
         let first = replicas[0]
         for (index, replica) in replicas.enumerated().dropFirst() {
             if replica.stateRoot != first.stateRoot {
@@ -73,6 +79,9 @@ import Testing
             }
             if replica.rejections != first.rejections {
                 violations.append(Violation(property: "identical rejections", detail: "replica \(index): \(replica.rejections.count) vs \(first.rejections.count)"))
+            }
+            if replica.balances.fingerprint != first.balances.fingerprint {
+                violations.append(Violation(property: "convergence", detail: "replica \(index) fingerprint differs"))
             }
             if replica.evidence != first.evidence {
                 violations.append(Violation(property: "identical evidence", detail: "replica \(index): \(replica.evidence.count) vs \(first.evidence.count)"))
