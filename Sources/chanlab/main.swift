@@ -1,4 +1,5 @@
 import ArgumentParser
+import ChannelCore
 import ChannelLab
 import Foundation
 
@@ -7,8 +8,104 @@ struct Chanlab: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chanlab",
         abstract: "ChannelLab: a deterministic Byzantine fault-injection lab for BFT-CRDT state channels.",
-        subcommands: [Demo.self, Bench.self],
-        defaultSubcommand: Demo.self)
+        subcommands: [Run.self, Demo.self, Bench.self],
+        defaultSubcommand: Run.self)
+}
+
+/// Milliseconds since `start` on the monotonic clock (the front end's business, never the lab's).
+func elapsedMillis(since start: ContinuousClock.Instant) -> Double {
+    let elapsed = ContinuousClock.now - start
+    return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+}
+
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run scenario files (a file or a directory of .yaml files; default: scenarios/). Exit 0: all hold; 1: a violation; 2: bad input.")
+
+    @Argument(help: "Scenario files or directories.")
+    var paths: [String] = []
+
+    @Option(help: "Seed (overrides the scenario's).")
+    var seed: UInt64?
+
+    @Flag(help: "Print the reports as JSON.")
+    var json = false
+
+    @Flag(help: "Run each scenario twice and fail on any difference, naming the first differing event.")
+    var checkDeterminism = false
+
+    @Option(help: "Switch a planted bug into the system under test (see `chanlab demo --help`); repeatable.")
+    var plant: [String] = []
+
+    func run() throws {
+        var bugs = PlantedBugs()
+        for name in plant {
+            guard let entry = PlantedBugs.named.first(where: { $0.name == name }) else {
+                printError("unknown planted bug '\(name)'; known: \(PlantedBugs.named.map(\.name).joined(separator: ", "))")
+                throw ExitCode(2)
+            }
+            bugs.insert(entry.bug)
+        }
+        var files = [String]()
+        for path in paths.isEmpty ? ["scenarios"] : paths {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                printError("\(path): no such file or directory")
+                throw ExitCode(2)
+            }
+            files += isDirectory.boolValue ? ScenarioLoader.files(in: path) : [path]
+        }
+        guard !files.isEmpty else {
+            printError("no scenario files found")
+            throw ExitCode(2)
+        }
+        var scenarios = [Scenario]()
+        for file in files {
+            do {
+                scenarios.append(try ScenarioLoader.load(path: file))
+            } catch {
+                printError(error.description)
+                throw ExitCode(2)
+            }
+        }
+        var allPassed = true
+        var reports = [RunReport]()
+        for scenario in scenarios {
+            if checkDeterminism {
+                let check = ScenarioRunner.checkDeterminism(scenario, seed: seed)
+                if check.identical {
+                    if !json { print("deterministic \(scenario.name): trace \(check.traceHashes.0.prefix(16)) twice") }
+                } else {
+                    allPassed = false
+                    print("NONDETERMINISTIC \(scenario.name): \(check.traceHashes.0.prefix(16)) vs \(check.traceHashes.1.prefix(16)); \(check.firstDifference ?? "same events, different hash")")
+                }
+                continue
+            }
+            let start = ContinuousClock.now
+            var report = ScenarioRunner.run(scenario, seed: seed, bugs: bugs)
+            report.wallMillis = elapsedMillis(since: start)
+            allPassed = allPassed && report.passed
+            if json {
+                reports.append(report)
+            } else {
+                print(ScenarioRunner.summary(report))
+                print(String(format: "  wall %.0f ms", report.wallMillis))
+            }
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            let data = reports.count == 1 ? try encoder.encode(reports[0]) : try encoder.encode(reports)
+            print(String(decoding: data, as: UTF8.self))
+        } else if scenarios.count > 1 && !checkDeterminism {
+            print("\(reports.count + scenarios.count - reports.count) scenarios: \(allPassed ? "all passed" : "FAILURES")")
+        }
+        if !allPassed { throw ExitCode(1) }
+    }
 }
 
 struct Demo: ParsableCommand {

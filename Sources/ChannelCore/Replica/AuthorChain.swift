@@ -15,6 +15,17 @@ public struct AuthorChain: Sendable {
         self.key = key
     }
 
+    /// A chain that continues after `last`, the author's newest operation (`nil`: a new chain).
+    /// Used when a node restarts from its durable log.
+    public init(channel: ChannelID, author: ParticipantIndex, key: KeyPair, resumingAfter last: SignedOperation?) {
+        self.init(channel: channel, author: author, key: key)
+        if let last {
+            precondition(last.author == author, "resume from an own operation")
+            nextSeq = last.seq + 1
+            self.last = last.id
+        }
+    }
+
     /// Signs the next operation of the chain.
     /// - Parameters:
     ///   - payload: what it does.

@@ -1,0 +1,46 @@
+import ChannelCore
+
+/// An honest participant's workload: at random intervals around its rate it deposits,
+/// transfers or withdraws, never spending more than its node says it safely can.
+struct HonestWorkload {
+    let spec: WorkloadSpec
+    let participant: Int
+    let holders: [Int]
+    var rng: SeededRandom
+
+    init(spec: WorkloadSpec, participant: Int, holders: [Int], seed: UInt64, index: Int) {
+        self.spec = spec
+        self.participant = participant
+        self.holders = holders
+        rng = SeededRandom(seed: seed, stream: "workload-\(index)-\(participant)")
+    }
+
+    /// Delay to the next operation: uniform in `1...2/rate` seconds, mean `1/rate`.
+    mutating func nextDelay() -> SimDuration? {
+        guard spec.ratePerSecond > 0 else { return nil }
+        return SimDuration(micros: 1 + rng.below(2_000_000 / spec.ratePerSecond))
+    }
+
+    enum Action {
+        case transfer(to: ParticipantIndex, amount: Amount)
+        case deposit(Amount)
+        case withdraw(Amount)
+        case nothing
+    }
+
+    /// Chooses the next action given what the node may spend.
+    mutating func next(spendable: Amount) -> Action {
+        let total = spec.transferWeight + spec.depositWeight + spec.withdrawWeight
+        let roll = rng.below(total)
+        let amount = Amount(spec.amountMin + rng.below(spec.amountMax - spec.amountMin + 1))
+        if roll < spec.depositWeight { return .deposit(amount) }
+        let spend = min(amount, spendable)
+        guard spend > 0 else { return spec.depositWeight > 0 ? .deposit(amount) : .nothing }
+        if roll < spec.depositWeight + spec.transferWeight {
+            let candidates = (spec.targets.isEmpty ? holders : spec.targets).filter { $0 != participant }
+            guard !candidates.isEmpty else { return .nothing }
+            return .transfer(to: ParticipantIndex(candidates[rng.index(candidates.count)]), amount: spend)
+        }
+        return .withdraw(spend)
+    }
+}

@@ -1,0 +1,52 @@
+import ChannelCore
+
+/// The invariants the lab checks. Each has a checker in `InvariantMonitor`, and a test that
+/// shows it catching the bug it exists for.
+public enum Invariant: String, CaseIterable, Sendable, Codable {
+    /// Strong eventual consistency: two nodes with equal heads have equal state (checked on
+    /// every delivery).
+    case strongEventualConsistency = "strong-eventual-consistency"
+    /// After the liveness phase all nodes hold the same graph, state root and rejections.
+    case convergence
+    /// Per token: balances + locked + withdrawn = applied deposits (checked on every delivery).
+    case conservation
+    /// No balance, locked or withdrawn amount below zero (checked on every application).
+    case noNegativeBalance = "no-negative-balance"
+    /// An honest participant's operation is never refused.
+    case honestValidity = "honest-validity"
+    /// All honest nodes converge within the liveness bound once faults stop.
+    case liveness
+}
+
+/// One violated invariant: when, where, which operations, and what was seen.
+public struct Violation: Sendable, Codable, CustomStringConvertible {
+    public let invariant: Invariant
+    public let timeMicros: UInt64
+    public let nodes: [Int]
+    public let operations: [String]
+    public let detail: String
+
+    public var description: String {
+        let ops = operations.isEmpty ? "" : " ops [\(operations.joined(separator: ", "))]"
+        return "\(invariant.rawValue) at \(SimInstant(micros: timeMicros)) nodes \(nodes)\(ops): \(detail)"
+    }
+}
+
+/// States a run should reach at least sometimes. Registered up front, so the report lists
+/// the ones never reached (coverage of situations, not lines).
+public enum Sometimes: String, CaseIterable, Sendable, Codable {
+    case messageLost = "message-lost"
+    case messageDuplicated = "message-duplicated"
+    case messageReordered = "message-reordered"
+    case partitionDropped = "partition-dropped"
+    case oversizedDropped = "oversized-dropped"
+    case operationBuffered = "operation-buffered"
+    case recursiveFetch = "recursive-fetch"
+    case lateOperationRolledBack = "late-operation-rolled-back"
+    case healedWithDivergentHeads = "healed-with-divergent-heads"
+    case convergedAfterPartition = "converged-after-partition"
+    case crashedNodeCaughtUp = "crashed-node-caught-up"
+    case offlineNodeCaughtUp = "offline-node-caught-up"
+    case depositThroughChain = "deposit-through-chain"
+    case burstSubmitted = "burst-submitted"
+}

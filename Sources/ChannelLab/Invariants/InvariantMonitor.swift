@@ -1,0 +1,60 @@
+import ChannelCore
+
+/// The checkers of a run, kept apart from nodes, network and workloads. Continuous checks run
+/// on every ledger application and every delivery; final checks run after the liveness phase.
+public final class InvariantMonitor {
+    public private(set) var violations: [Violation] = []
+    /// Reached sometimes-assertions.
+    public private(set) var reached: Set<Sometimes> = []
+    /// Most violations kept (the first ones tell the story; the count still grows).
+    public static let violationsMax = 1000
+    public private(set) var violationCount = 0
+    let honest: Set<Int>
+    /// Heads digest → (node, state fingerprint): the strong eventual consistency table.
+    private var statesByHeads: [Digest32: (node: Int, fingerprint: UInt128)] = [:]
+    /// Entries in the SEC table before it starts over (a bound on memory, not on soundness of
+    /// what it reports).
+    public static let secEntriesMax = 200_000
+
+    init(honest: Set<Int>) {
+        self.honest = honest
+    }
+
+    func reach(_ state: Sometimes) { reached.insert(state) }
+
+    func report(_ invariant: Invariant, at time: SimInstant, nodes: [Int], operations: [OperationID] = [], _ detail: String) {
+        violationCount += 1
+        guard violations.count < InvariantMonitor.violationsMax else { return }
+        violations.append(Violation(invariant: invariant, timeMicros: time.micros, nodes: nodes, operations: operations.map(\.hex), detail: detail))
+    }
+
+    /// On every ledger application at `node`: honest validity and no negative balance.
+    func onApply(node: Int, op: SignedOperation, refusal: LedgerRejection?, ledger: BalanceLedger, at time: SimInstant) {
+        if let refusal, honest.contains(Int(op.author)) {
+            report(.honestValidity, at: time, nodes: [node], operations: [op.id], "honest participant \(op.author)'s operation seq \(op.seq) refused: \(refusal)")
+        }
+        if ledger.negativeAccounts > 0 {
+            let negative = ledger.accounts.filter { $0.value.isNegative }.map(\.key).sorted().prefix(3)
+            report(.noNegativeBalance, at: time, nodes: [node], operations: [op.id], "negative account(s) \(negative.map { "\($0.participant)/\($0.token)" }) after applying \(op.id.short)")
+        }
+    }
+
+    /// After a delivery changed `node`'s graph: conservation and strong eventual consistency.
+    func afterDelivery(node: Int, replica: Replica, tokens: [TokenID], at time: SimInstant) {
+        let ledger = replica.balances
+        for token in tokens where (ledger.tokenTotals[token] ?? 0) != (ledger.depositTotals[token] ?? 0) {
+            report(.conservation, at: time, nodes: [node], "token \(token): accounts hold \(ledger.tokenTotals[token] ?? 0) but deposits applied are \(ledger.depositTotals[token] ?? 0)")
+        }
+        var bytes = [UInt8]()
+        for head in replica.heads { head.appendBytes(to: &bytes) }
+        let digest = Blake2b.hash256(bytes)
+        if let seen = statesByHeads[digest] {
+            if seen.node != node, seen.fingerprint != ledger.fingerprint {
+                report(.strongEventualConsistency, at: time, nodes: [seen.node, node], "equal heads (\(digest.short)) but different states")
+            }
+        } else {
+            if statesByHeads.count >= InvariantMonitor.secEntriesMax { statesByHeads.removeAll(keepingCapacity: true) }
+            statesByHeads[digest] = (node, ledger.fingerprint)
+        }
+    }
+}

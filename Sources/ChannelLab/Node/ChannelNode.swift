@@ -1,0 +1,289 @@
+import ChannelCore
+import Collections
+
+/// A message to send: the node decides, the simulator carries it through the network.
+public struct Send: Sendable {
+    public let to: Int
+    public let message: Message
+}
+
+/// What one delivery did to a node, for checkers and the sometimes-catalog.
+public struct DeliveryEffects: Sendable {
+    public var accepted = 0
+    public var buffered = 0
+    public var refused = 0
+    public var malformed = 0
+    public var rollbacks = 0
+    public var fetchedMissing = false
+}
+
+/// A full channel node: the replica, push gossip of new operations, anti-entropy (heads
+/// exchange, bounded fetches, recursive fetch of missing predecessors), a durable log that
+/// survives crashes, going offline and online, and a local submission API for workloads.
+/// Deterministic: every choice draws from the node's own random stream.
+public final class ChannelNode {
+    public let index: ParticipantIndex
+    public let config: ChannelConfig
+    public let nodeConfig: NodeConfig
+    let key: KeyPair
+    let replicaLimits: ReplicaLimits
+    let bugs: PlantedBugs
+    let memo: SignatureMemo
+    let peers: [Int]
+    let messageBytesMax: Int
+
+    /// The replica; `nil` while crashed.
+    public private(set) var replica: Replica?
+    /// The durable operation log (survives crashes).
+    public private(set) var log = DurableLog()
+    /// Whether the process is running (false between crash and restart).
+    public private(set) var up = true
+    /// Whether the node is connected (an offline node keeps its state but sends and hears nothing).
+    public private(set) var online = true
+    public private(set) var restarts = 0
+    /// When the node last restarted: messages sent to it before then were lost in the crash.
+    public private(set) var lastRestart = SimInstant.zero
+    private var author: AuthorChain
+    /// Own deposits minus own debits: a lower bound of what the node may spend.
+    private var ownNet: [TokenID: Int128] = [:]
+    private var outbox = Deque<OperationID>()
+    /// Receipt nonces this node has already deposited (a duplicated receipt message must not
+    /// make an honest node deposit twice).
+    private var usedReceipts: Set<UInt64> = []
+    /// The next deposit request id.
+    private var nextRequest: UInt64 = 1
+    private var rng: SeededRandom
+    /// Installed on every replica the node creates (checkers watch every application).
+    var applyObserver: ((ParticipantIndex, SignedOperation, LedgerRejection?, BalanceLedger) -> Void)?
+
+    init(
+        index: ParticipantIndex, config: ChannelConfig, nodeConfig: NodeConfig, key: KeyPair, limits: ReplicaLimits,
+        bugs: PlantedBugs, memo: SignatureMemo, seed: UInt64, messageBytesMax: Int
+    ) {
+        self.index = index
+        self.config = config
+        self.nodeConfig = nodeConfig
+        self.key = key
+        self.replicaLimits = limits
+        self.bugs = bugs
+        self.memo = memo
+        self.messageBytesMax = messageBytesMax
+        peers = (0..<config.participants.count).filter { $0 != Int(index) }
+        author = AuthorChain(channel: config.channel, author: index, key: key)
+        rng = SeededRandom(seed: seed, stream: "node-\(index)")
+        replica = makeReplica()
+    }
+
+    private func makeReplica() -> Replica {
+        let replica = Replica(config: config, limits: replicaLimits, bugs: bugs)
+        if let observer = applyObserver {
+            let me = index
+            replica.onApply = { op, refusal, ledger in observer(me, op, refusal, ledger) }
+        }
+        return replica
+    }
+
+    /// Re-installs the observer after it changes.
+    func installObserver() {
+        guard let replica, let observer = applyObserver else { return }
+        let me = index
+        replica.onApply = { op, refusal, ledger in observer(me, op, refusal, ledger) }
+    }
+
+    // MARK: Local submission
+
+    /// What this node may spend of `token` without any risk of an overdraft in its causal
+    /// past: its whole view when its next operation can cite every head (then its causal past
+    /// is its view), else the smaller of that and its own deposits minus own debits.
+    public func spendable(_ token: TokenID) -> Amount {
+        guard let replica else { return 0 }
+        let view = max(replica.account(index, token).balance, 0)
+        let others = replica.heads.filter { $0 != author.last }
+        let bound = others.count <= WireLimits.predsMax - 1 ? view : min(view, max(ownNet[token] ?? 0, 0))
+        return Amount(bound)
+    }
+
+    /// Signs the next operation of this node's chain citing its heads, applies it locally,
+    /// logs it and queues it for gossip. `nil` when the node is down.
+    @discardableResult
+    public func submit(_ payload: Payload) -> SignedOperation? {
+        guard up, let replica else { return nil }
+        var others = replica.heads.filter { $0 != author.last }
+        if others.count > WireLimits.predsMax - 1 { others = Array(others.prefix(WireLimits.predsMax - 1)) }
+        let op = author.append(payload, citing: others)
+        memo.remember(op)
+        switch replica.receive(preverified: op) {
+        case let .accepted(ids):
+            record(accepted: ids)
+        default:
+            preconditionFailure("a node's own operation must be accepted by its replica")
+        }
+        switch payload {
+        case let .deposit(receipt):
+            ownNet[receipt.token, default: 0] += Int128(receipt.amount)
+            usedReceipts.insert(receipt.nonce)
+        case let .transfer(_, token, amount), let .withdraw(token, amount), let .lock(token, amount, _):
+            ownNet[token, default: 0] -= Int128(amount)
+        default: break
+        }
+        return op
+    }
+
+    private func record(accepted ids: [OperationID]) {
+        guard let replica else { return }
+        for id in ids {
+            log.append(replica.operation(id)!.wireBytes)
+            if outbox.count >= nodeConfig.outboxOpsMax { outbox.removeFirst() }
+            outbox.append(id)
+        }
+    }
+
+    // MARK: Messages
+
+    /// Handles one message from `from`, appending replies to `out`.
+    func receive(from: Int, message: Message, out: inout [Send]) -> DeliveryEffects {
+        var effects = DeliveryEffects()
+        guard up, online, let replica else { return effects }
+        switch message {
+        case let .ops(list):
+            let rollbacksBefore = replica.stats.rollbacks
+            for bytes in list {
+                let op: SignedOperation
+                do { op = try WireDecoder.decodeSigned(bytes) } catch {
+                    effects.malformed += 1
+                    continue
+                }
+                let outcome: ReceiveOutcome
+                if op.channel == config.channel, let participant = config.participant(op.author) {
+                    outcome = memo.verify(op, key: participant.publicKey) ? replica.receive(preverified: op) : .rejected(.badSignature)
+                } else {
+                    outcome = replica.receive(op)
+                }
+                switch outcome {
+                case let .accepted(ids):
+                    effects.accepted += ids.count
+                    record(accepted: ids)
+                case .buffered: effects.buffered += 1
+                case .rejected: effects.refused += 1
+                case .duplicate: break
+                }
+            }
+            effects.rollbacks = replica.stats.rollbacks - rollbacksBefore
+            if replica.pendingCount > 0 {
+                // Recursive fetch: ask the sender, who accepted these, for what they cite.
+                let missing = Array(replica.missingPredecessors.prefix(nodeConfig.wantIdsMax))
+                if !missing.isEmpty {
+                    out.append(Send(to: from, message: .want(missing)))
+                    effects.fetchedMissing = true
+                }
+            }
+        case let .heads(theirs, reply):
+            let missing = theirs.filter { !replica.contains($0) }
+            if !missing.isEmpty { out.append(Send(to: from, message: .want(Array(missing.prefix(nodeConfig.wantIdsMax))))) }
+            let mine = Array(replica.heads.prefix(nodeConfig.headsMax))
+            if reply && mine != theirs { out.append(Send(to: from, message: .heads(mine, reply: false))) }
+        case let .want(ids):
+            sendOps(ids.prefix(nodeConfig.wantIdsMax).compactMap { replica.operation($0)?.wireBytes }, to: from, out: &out)
+        case .depositRequest:
+            break
+        case let .depositReceipt(receipt):
+            if !usedReceipts.contains(receipt.nonce) { submit(.deposit(receipt)) }
+        }
+        return effects
+    }
+
+    /// Sends operations in messages of at most `syncBatchOpsMax` operations and
+    /// `messageBytesMax` bytes.
+    private func sendOps(_ all: [[UInt8]], to peer: Int, out: inout [Send]) {
+        var batch = [[UInt8]]()
+        var bytes = 8
+        for op in all {
+            if batch.count == nodeConfig.syncBatchOpsMax || bytes + op.count + 4 > messageBytesMax {
+                out.append(Send(to: peer, message: .ops(batch)))
+                batch.removeAll()
+                bytes = 8
+            }
+            batch.append(op)
+            bytes += op.count + 4
+        }
+        if !batch.isEmpty { out.append(Send(to: peer, message: .ops(batch))) }
+    }
+
+    // MARK: Timers
+
+    /// Pushes up to one batch of new operations to `gossipFanout` random peers.
+    func gossipTick(out: inout [Send]) {
+        guard up, online, let replica, !outbox.isEmpty, !peers.isEmpty else { return }
+        var ids = [OperationID]()
+        while ids.count < nodeConfig.syncBatchOpsMax, let id = outbox.popFirst() { ids.append(id) }
+        let bytes = ids.compactMap { replica.operation($0)?.wireBytes }
+        for peer in choosePeers(nodeConfig.gossipFanout) { sendOps(bytes, to: peer, out: &out) }
+    }
+
+    /// Starts an anti-entropy exchange with one random peer.
+    func syncTick(out: inout [Send]) {
+        guard up, online, let replica, let peer = choosePeers(1).first else { return }
+        out.append(Send(to: peer, message: .heads(Array(replica.heads.prefix(nodeConfig.headsMax)), reply: true)))
+    }
+
+    private func choosePeers(_ count: Int) -> [Int] {
+        var pool = peers
+        var chosen = [Int]()
+        while chosen.count < count, !pool.isEmpty {
+            chosen.append(pool.remove(at: rng.index(pool.count)))
+        }
+        return chosen
+    }
+
+    /// A fresh deposit request id (persisted with the log in a real node; here the counter
+    /// survives crashes like the log does).
+    func takeRequestID() -> UInt64 {
+        defer { nextRequest += 1 }
+        return nextRequest
+    }
+
+    /// Whether the node has new operations not yet pushed.
+    public var hasOutbox: Bool { !outbox.isEmpty }
+
+    // MARK: Faults
+
+    /// Crashes the process: the replica, its buffer and the outbox are lost; the log stays.
+    func crash() {
+        up = false
+        replica = nil
+        outbox.removeAll()
+    }
+
+    /// Restarts from the durable log: a new replica replays every logged operation.
+    func restart(at now: SimInstant) {
+        precondition(!up, "restart needs a crashed node")
+        up = true
+        restarts += 1
+        lastRestart = now
+        let replica = makeReplica()
+        var lastOwn: SignedOperation?
+        ownNet.removeAll()
+        usedReceipts.removeAll()
+        for bytes in log.entries {
+            let op = try! WireDecoder.decodeSigned(bytes)
+            _ = replica.receive(preverified: op)
+            if op.author == index {
+                if lastOwn == nil || op.seq > lastOwn!.seq { lastOwn = op }
+                switch op.payload {
+                case let .deposit(receipt):
+                    ownNet[receipt.token, default: 0] += Int128(receipt.amount)
+                    usedReceipts.insert(receipt.nonce)
+                case let .transfer(_, token, amount), let .withdraw(token, amount), let .lock(token, amount, _):
+                    ownNet[token, default: 0] -= Int128(amount)
+                default: break
+                }
+            }
+        }
+        precondition(replica.operationCount == log.count, "a log replays completely")
+        author = AuthorChain(channel: config.channel, author: index, key: key, resumingAfter: lastOwn)
+        self.replica = replica
+    }
+
+    /// Takes the node off the network or back on it.
+    func setOnline(_ value: Bool) { online = value }
+}

@@ -1,0 +1,65 @@
+import ChannelCore
+
+/// What travels between processes. Operations travel as canonical wire bytes and are decoded
+/// (and so validated) by the receiver, exactly as from a real peer.
+public enum Message: Sendable {
+    /// Signed operations: pushed gossip or the answer to a `want`.
+    case ops([[UInt8]])
+    /// The sender's heads, for anti-entropy; `reply` asks the receiver to answer with its own.
+    case heads([OperationID], reply: Bool)
+    /// Ids the sender is missing.
+    case want([OperationID])
+    /// A participant asks the chain for a deposit receipt; `request` is unique per participant,
+    /// so the chain executes a duplicated request once.
+    case depositRequest(request: UInt64, token: TokenID, amount: Amount)
+    /// The chain's signed receipt.
+    case depositReceipt(DepositReceipt)
+
+    /// The size on the wire, in bytes: payload plus an 8-byte header per item.
+    public var byteCount: Int {
+        switch self {
+        case let .ops(list): return 8 + list.reduce(0) { $0 + $1.count + 4 }
+        case let .heads(ids, _): return 9 + ids.count * 32
+        case let .want(ids): return 8 + ids.count * 32
+        case .depositRequest: return 8 + 20
+        case .depositReceipt: return 8 + 100
+        }
+    }
+
+    /// A short name for traces.
+    public var kind: String {
+        switch self {
+        case .ops: return "ops"
+        case .heads: return "heads"
+        case .want: return "want"
+        case .depositRequest: return "deposit-request"
+        case .depositReceipt: return "deposit-receipt"
+        }
+    }
+
+    /// Feeds a canonical description of the message to a trace hash.
+    func appendTraceBytes(to out: inout [UInt8]) {
+        switch self {
+        case let .ops(list):
+            out.append(1)
+            out.appendBigEndian(UInt32(list.count))
+            for bytes in list { Blake2b.hash256(bytes).appendBytes(to: &out) }
+        case let .heads(ids, reply):
+            out.append(2)
+            out.append(reply ? 1 : 0)
+            for id in ids { id.appendBytes(to: &out) }
+        case let .want(ids):
+            out.append(3)
+            for id in ids { id.appendBytes(to: &out) }
+        case let .depositRequest(request, token, amount):
+            out.append(4)
+            out.appendBigEndian(request)
+            out.appendBigEndian(token)
+            out.appendBigEndian(amount)
+        case let .depositReceipt(receipt):
+            out.append(5)
+            out.appendBigEndian(receipt.nonce)
+            out.appendBigEndian(receipt.amount)
+        }
+    }
+}

@@ -1,0 +1,40 @@
+import ChannelCore
+
+/// A memo of verified signatures shared by the nodes of one run. Verification is a pure
+/// function of the signed bytes, so remembering a verdict keyed by them (the operation id,
+/// which is the hash of the unsigned bytes, plus the signature) is exact, and each distinct
+/// operation is verified once per run instead of once per node.
+public final class SignatureMemo {
+    private struct Key: Hashable {
+        let id: OperationID
+        let signature: Signature
+    }
+
+    private var verified: Set<Key> = []
+    /// Most remembered verdicts; the memo starts over beyond it (a cost, never a wrong answer).
+    public static let entriesMax = 1 << 22
+    public private(set) var verifications = 0
+    public private(set) var hits = 0
+
+    public init() {}
+
+    /// Whether `op`'s signature verifies under `key`, from memory when possible.
+    public func verify(_ op: SignedOperation, key: PublicKey) -> Bool {
+        let memoKey = Key(id: op.id, signature: op.signature)
+        if verified.contains(memoKey) {
+            hits += 1
+            return true
+        }
+        verifications += 1
+        guard op.verifySignature(key: key) else { return false }
+        if verified.count >= SignatureMemo.entriesMax { verified.removeAll(keepingCapacity: true) }
+        verified.insert(memoKey)
+        return true
+    }
+
+    /// Records an operation the caller signed itself.
+    public func remember(_ op: SignedOperation) {
+        if verified.count >= SignatureMemo.entriesMax { verified.removeAll(keepingCapacity: true) }
+        verified.insert(Key(id: op.id, signature: op.signature))
+    }
+}

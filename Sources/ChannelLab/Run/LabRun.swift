@@ -1,0 +1,428 @@
+import ChannelCore
+
+/// One run of a scenario with a seed: the discrete-event loop that composes nodes, the
+/// network, the chain stub, workloads and checkers. Single-threaded and deterministic: the
+/// same scenario and seed give the same trace hash in any process.
+public final class LabRun {
+    enum Event {
+        case deliver(from: Int, to: Int, sentAt: SimInstant, message: Message)
+        case gossip(node: Int)
+        case sync(node: Int)
+        case workload(actor: Int)
+        case burst(actor: Int, count: Int)
+        case fault(Int)
+        case block
+        case livenessStart
+        case livenessCheck
+    }
+
+    public let scenario: Scenario
+    public let seed: UInt64
+    let config: ChannelConfig
+    let nodes: [ChannelNode]
+    let chain: ChainStub
+    var network: Network
+    let monitor: InvariantMonitor
+    let memo: SignatureMemo
+    var queue = EventQueue<Event>()
+    let trace: TraceHash
+    var actors: [HonestWorkload] = []
+    var now = SimInstant.zero
+    var messages = RunReport.Messages()
+    var submitted = 0
+    var inLiveness = false
+    var finished = false
+    var convergedAt: SimInstant?
+    var everPartitioned = false
+    var everCrashed = false
+    var everOffline = false
+    var outgoing: [Send] = []
+    /// Most events one run may process.
+    public static let eventsMax = 100_000_000
+    var chainAddress: Int { nodes.count }
+
+    /// Prepares a run.
+    /// - Parameters:
+    ///   - scenario: what to run.
+    ///   - seed: overrides the scenario's seed.
+    ///   - bugs: planted bugs switched into every node's replica.
+    ///   - recordEvents: keep a fingerprint and description of every event (determinism checks).
+    public init(scenario: Scenario, seed: UInt64? = nil, bugs: PlantedBugs = [], recordEvents: Bool = false) {
+        self.scenario = scenario
+        let seed = seed ?? scenario.seed
+        self.seed = seed
+        let keys = (0..<scenario.participantCount).map { KeyPair(labSeed: seed, index: UInt32($0)) }
+        let funding = KeyPair(labSeed: seed, index: UInt32.max)
+        let participants = keys.enumerated().map { Participant(index: ParticipantIndex($0.offset), publicKey: $0.element.publicKey, role: scenario.role($0.offset)) }
+        let config = ChannelConfig(channel: OpSetGenerator.channelID(seed: seed), participants: participants, fundingKey: funding.publicKey, tokens: scenario.tokens)
+        self.config = config
+        chain = ChainStub(funding: funding, channel: config.channel)
+        network = Network(config: scenario.network, seed: seed)
+        monitor = InvariantMonitor(honest: Set(0..<scenario.participantCount))
+        trace = TraceHash(recording: recordEvents)
+        let memo = SignatureMemo()
+        self.memo = memo
+        nodes = keys.enumerated().map { index, key in
+            ChannelNode(
+                index: ParticipantIndex(index), config: config, nodeConfig: scenario.node, key: key, limits: ReplicaLimits(),
+                bugs: bugs, memo: memo, seed: seed, messageBytesMax: scenario.network.messageBytesMax)
+        }
+        for node in nodes {
+            node.applyObserver = { [unowned self] index, op, refusal, ledger in
+                self.monitor.onApply(node: Int(index), op: op, refusal: refusal, ledger: ledger, at: self.now)
+            }
+            node.installObserver()
+        }
+    }
+
+    /// Runs to the end (convergence in the liveness phase, or its bound) and reports.
+    public func run() -> RunReport {
+        schedule()
+        while !finished, let event = queue.pop() {
+            precondition(event.time >= now, "time never goes backwards")
+            now = event.time
+            traceEvent(event.seq, event.payload)
+            handle(event.payload)
+            flush(from: nil)
+            guard trace.events < LabRun.eventsMax else {
+                monitor.report(.liveness, at: now, nodes: [], "run stopped after \(LabRun.eventsMax) events")
+                break
+            }
+        }
+        return finalReport()
+    }
+
+    /// The event fingerprints and descriptions, when recording (determinism checks).
+    public var recordedEvents: (fingerprints: [UInt64], descriptions: [String]) { (trace.fingerprints, trace.descriptions) }
+
+    // MARK: Scheduling
+
+    private func schedule() {
+        var jitter = SeededRandom(seed: seed, stream: "timers")
+        // Genesis: every participant that can hold funds deposits through a chain receipt.
+        for node in nodes where config.participants[Int(node.index)].role.permissions.contains(.holdFunds) && scenario.initialDeposit > 0 {
+            for token in scenario.tokens {
+                node.submit(.deposit(chain.receipt(for: node.index, token: token, amount: Amount(scenario.initialDeposit))))
+                submitted += 1
+            }
+        }
+        for index in nodes.indices {
+            queue.schedule(at: SimInstant(micros: 1 + jitter.below(scenario.node.gossipInterval.micros)), .gossip(node: index))
+            queue.schedule(at: SimInstant(micros: 1 + jitter.below(scenario.node.syncInterval.micros)), .sync(node: index))
+        }
+        let holders = nodes.indices.filter { config.participants[$0].role.permissions.contains(.holdFunds) }
+        for (workloadIndex, spec) in scenario.workloads.enumerated() {
+            for participant in spec.participants {
+                var actor = HonestWorkload(spec: spec, participant: participant, holders: holders, seed: seed, index: workloadIndex)
+                let id = actors.count
+                if let delay = actor.nextDelay() { queue.schedule(at: spec.from + delay, .workload(actor: id)) }
+                for burst in spec.bursts { queue.schedule(at: burst.at, .burst(actor: id, count: burst.count)) }
+                actors.append(actor)
+            }
+        }
+        for (index, fault) in scenario.faults.enumerated() { queue.schedule(at: fault.at, .fault(index)) }
+        queue.schedule(at: SimInstant(micros: scenario.blockInterval.micros), .block)
+        queue.schedule(at: SimInstant(micros: scenario.duration.micros), .livenessStart)
+    }
+
+    // MARK: Events
+
+    private func handle(_ event: Event) {
+        switch event {
+        case let .deliver(from, to, sentAt, message):
+            deliver(from: from, to: to, sentAt: sentAt, message: message)
+        case let .gossip(index):
+            nodes[index].gossipTick(out: &outgoing)
+            flush(from: index)
+            queue.schedule(at: now + scenario.node.gossipInterval, .gossip(node: index))
+        case let .sync(index):
+            nodes[index].syncTick(out: &outgoing)
+            flush(from: index)
+            queue.schedule(at: now + scenario.node.syncInterval, .sync(node: index))
+        case let .workload(id):
+            guard !inLiveness, now <= actors[id].spec.until else { return }
+            act(id)
+            if let delay = actors[id].nextDelay() { queue.schedule(at: now + delay, .workload(actor: id)) }
+        case let .burst(id, count):
+            guard !inLiveness else { return }
+            monitor.reach(.burstSubmitted)
+            for _ in 0..<count { act(id) }
+        case let .fault(index):
+            apply(scenario.faults[index].fault)
+        case .block:
+            chain.produceBlock()
+            queue.schedule(at: now + scenario.blockInterval, .block)
+        case .livenessStart:
+            startLiveness()
+        case .livenessCheck:
+            checkLiveness()
+        }
+    }
+
+    private func act(_ id: Int) {
+        let participant = actors[id].participant
+        let node = nodes[participant]
+        guard node.up else { return }
+        let token = actors[id].spec.token
+        switch actors[id].next(spendable: node.spendable(token)) {
+        case let .transfer(to, amount):
+            if node.submit(.transfer(to: to, token: token, amount: amount)) != nil { submitted += 1 }
+        case let .withdraw(amount):
+            if node.submit(.withdraw(token: token, amount: amount)) != nil { submitted += 1 }
+        case let .deposit(amount):
+            send(from: participant, to: chainAddress, .depositRequest(request: node.takeRequestID(), token: token, amount: amount))
+        case .nothing:
+            break
+        }
+        flush(from: participant)
+    }
+
+    private func deliver(from: Int, to: Int, sentAt: SimInstant, message: Message) {
+        if to == chainAddress {
+            messages.delivered += 1
+            if case let .depositRequest(request, token, amount) = message {
+                send(from: chainAddress, to: from, .depositReceipt(chain.receipt(for: ParticipantIndex(from), request: request, token: token, amount: amount)))
+            }
+            return
+        }
+        let node = nodes[to]
+        // A crash loses messages in flight to the node; an offline node hears nothing.
+        guard node.up, node.online, sentAt >= node.lastRestart else {
+            messages.toDownNode += 1
+            return
+        }
+        messages.delivered += 1
+        if case .depositReceipt = message { monitor.reach(.depositThroughChain) }
+        let effects = node.receive(from: from, message: message, out: &outgoing)
+        if effects.buffered > 0 { monitor.reach(.operationBuffered) }
+        if effects.fetchedMissing { monitor.reach(.recursiveFetch) }
+        if effects.rollbacks > 0 { monitor.reach(.lateOperationRolledBack) }
+        if effects.accepted > 0 || message.isDepositReceipt, let replica = node.replica {
+            monitor.afterDelivery(node: to, replica: replica, tokens: scenario.tokens, at: now)
+        }
+        flush(from: to)
+    }
+
+    private func send(from: Int, to: Int, _ message: Message) {
+        outgoing.append(Send(to: to, message: message))
+        flush(from: from)
+    }
+
+    /// Carries `outgoing` from `from` through the network.
+    private func flush(from: Int?) {
+        guard let from, !outgoing.isEmpty else { return }
+        let batch = outgoing
+        outgoing.removeAll(keepingCapacity: true)
+        for item in batch {
+            messages.sent += 1
+            if from < nodes.count, !nodes[from].online {
+                messages.toDownNode += 1
+                continue
+            }
+            let route = network.route(from: from, to: item.to, bytes: item.message.byteCount)
+            switch route.drop {
+            case .loss?:
+                messages.lost += 1
+                monitor.reach(.messageLost)
+            case .partition?:
+                messages.partitionDropped += 1
+                monitor.reach(.partitionDropped)
+            case .oversized?:
+                messages.oversizedDropped += 1
+                monitor.reach(.oversizedDropped)
+            case .offline?, nil:
+                break
+            }
+            if route.reordered { monitor.reach(.messageReordered) }
+            if route.delays.count > 1 {
+                messages.duplicated += 1
+                monitor.reach(.messageDuplicated)
+            }
+            for delay in route.delays {
+                queue.schedule(at: now + delay, .deliver(from: from, to: item.to, sentAt: now, message: item.message))
+            }
+        }
+    }
+
+    // MARK: Faults and liveness
+
+    private func apply(_ fault: Fault) {
+        switch fault {
+        case let .partition(groups):
+            network.partition(groups)
+            everPartitioned = true
+        case let .oneWay(from, to):
+            network.block(from: from, to: to)
+            everPartitioned = true
+        case .heal:
+            let heads = Set(nodes.compactMap { $0.replica?.heads })
+            if heads.count > 1 { monitor.reach(.healedWithDivergentHeads) }
+            network.healAll()
+        case let .crash(index):
+            nodes[index].crash()
+            everCrashed = true
+        case let .restart(index):
+            nodes[index].restart(at: now)
+        case let .offline(index):
+            nodes[index].setOnline(false)
+            everOffline = true
+        case let .online(index):
+            nodes[index].setOnline(true)
+        }
+    }
+
+    /// The liveness phase: workloads and faults stop, every node is restarted and online, the
+    /// network heals; then all nodes must converge within the scenario's bound.
+    private func startLiveness() {
+        inLiveness = true
+        if network.isPartitioned {
+            let heads = Set(nodes.compactMap { $0.replica?.heads })
+            if heads.count > 1 { monitor.reach(.healedWithDivergentHeads) }
+        }
+        network.stopFaults()
+        for node in nodes {
+            if !node.up { node.restart(at: now) }
+            node.setOnline(true)
+        }
+        queue.schedule(at: now + SimDuration.millis(50), .livenessCheck)
+    }
+
+    private func checkLiveness() {
+        if isConverged() {
+            convergedAt = now
+            if everPartitioned { monitor.reach(.convergedAfterPartition) }
+            if everCrashed { monitor.reach(.crashedNodeCaughtUp) }
+            if everOffline { monitor.reach(.offlineNodeCaughtUp) }
+            finished = true
+            return
+        }
+        if now.micros >= scenario.duration.micros + scenario.livenessBound.micros {
+            let counts = nodes.map { $0.replica?.operationCount ?? 0 }
+            monitor.report(.liveness, at: now, nodes: Array(nodes.indices), "not converged \(scenario.livenessBound) after faults stopped; operations per node \(counts)")
+            finished = true
+            return
+        }
+        queue.schedule(at: now + SimDuration.millis(50), .livenessCheck)
+    }
+
+    private func isConverged() -> Bool {
+        guard let first = nodes.first?.replica else { return false }
+        let heads = first.heads
+        for node in nodes {
+            guard let replica = node.replica, replica.pendingCount == 0, replica.heads == heads,
+                replica.balances.fingerprint == first.balances.fingerprint
+            else { return false }
+        }
+        return true
+    }
+
+    // MARK: Trace
+
+    private func traceEvent(_ seq: UInt64, _ event: Event) {
+        var bytes = [UInt8]()
+        bytes.appendBigEndian(now.micros)
+        bytes.appendBigEndian(seq)
+        switch event {
+        case let .deliver(from, to, sentAt, message):
+            bytes.append(1)
+            bytes.appendBigEndian(UInt32(from))
+            bytes.appendBigEndian(UInt32(to))
+            bytes.appendBigEndian(sentAt.micros)
+            message.appendTraceBytes(to: &bytes)
+        case let .gossip(node):
+            bytes.append(2)
+            bytes.appendBigEndian(UInt32(node))
+        case let .sync(node):
+            bytes.append(3)
+            bytes.appendBigEndian(UInt32(node))
+        case let .workload(actor):
+            bytes.append(4)
+            bytes.appendBigEndian(UInt32(actor))
+        case let .burst(actor, count):
+            bytes.append(5)
+            bytes.appendBigEndian(UInt32(actor))
+            bytes.appendBigEndian(UInt32(count))
+        case let .fault(index):
+            bytes.append(6)
+            bytes.appendBigEndian(UInt32(index))
+        case .block:
+            bytes.append(7)
+        case .livenessStart:
+            bytes.append(8)
+        case .livenessCheck:
+            bytes.append(9)
+        }
+        trace.add(bytes) { "#\(trace.events) at \(now) seq \(seq): \(describe(event))" }
+    }
+
+    private func describe(_ event: Event) -> String {
+        switch event {
+        case let .deliver(from, to, _, message): return "deliver \(message.kind) \(from)->\(to)"
+        case let .gossip(node): return "gossip timer node \(node)"
+        case let .sync(node): return "sync timer node \(node)"
+        case let .workload(actor): return "workload actor \(actor)"
+        case let .burst(actor, count): return "burst actor \(actor) x\(count)"
+        case let .fault(index): return "fault \(scenario.faults[index].fault)"
+        case .block: return "block"
+        case .livenessStart: return "liveness phase starts"
+        case .livenessCheck: return "liveness check"
+        }
+    }
+
+    // MARK: Report
+
+    private func finalReport() -> RunReport {
+        var roots = [String]()
+        var rejections = 0
+        if convergedAt != nil, let first = nodes.first?.replica {
+            let reference = first.rejections
+            for node in nodes {
+                let replica = node.replica!
+                if replica.stateRoot != first.stateRoot || replica.rejections != reference {
+                    monitor.report(.convergence, at: now, nodes: [0, Int(node.index)], "state roots or rejections differ at the end")
+                }
+            }
+            rejections = reference.count
+        } else if scenario.expect.converge {
+            monitor.report(.convergence, at: now, nodes: Array(nodes.indices), "nodes did not converge")
+        }
+        for node in nodes {
+            guard let replica = node.replica else {
+                roots.append("")
+                continue
+            }
+            roots.append(replica.stateRoot.hex)
+            for token in scenario.tokens where replica.balances.total(of: token) != (replica.balances.depositTotals[token] ?? 0) {
+                monitor.report(.conservation, at: now, nodes: [Int(node.index)], "token \(token): recount \(replica.balances.total(of: token)) != deposits \(replica.balances.depositTotals[token] ?? 0)")
+            }
+        }
+        let hash = trace.finish()
+        var failures = [String]()
+        let seen = Set(monitor.violations.map(\.invariant.rawValue))
+        let expected = Set(scenario.expect.violations)
+        for name in seen.subtracting(expected).sorted() { failures.append("unexpected violation of \(name)") }
+        for name in expected.subtracting(seen).sorted() { failures.append("expected a violation of \(name), none seen") }
+        if scenario.expect.converge && convergedAt == nil { failures.append("expected convergence") }
+        for name in scenario.expect.sometimes where !monitor.reached.contains(Sometimes(rawValue: name)!) {
+            failures.append("expected sometimes-assertion \(name) never reached")
+        }
+        let reached = Sometimes.allCases.filter { monitor.reached.contains($0) }.map(\.rawValue)
+        let unreached = Sometimes.allCases.filter { !monitor.reached.contains($0) }.map(\.rawValue)
+        return RunReport(
+            scenario: scenario.name, file: scenario.file, seed: seed, traceHash: hash.hex, passed: failures.isEmpty,
+            violations: monitor.violations, violationCount: monitor.violationCount, expectationFailures: failures,
+            stateRoots: roots, converged: convergedAt != nil, convergedAtMicros: convergedAt?.micros,
+            operations: nodes.map { $0.replica?.operationCount ?? 0 }.max() ?? 0, submitted: submitted, rejections: rejections,
+            events: trace.events, simulatedMicros: now.micros, wallMillis: 0, messages: messages,
+            signatureVerifications: memo.verifications, evidence: [], slashed: [], sometimesReached: reached,
+            sometimesUnreached: unreached, pendingAtEnd: queue.count + nodes.reduce(0) { $0 + ($1.replica?.pendingCount ?? 0) },
+            reproduce: "chanlab run \(scenario.file) --seed \(seed)")
+    }
+}
+
+extension Message {
+    var isDepositReceipt: Bool {
+        if case .depositReceipt = self { return true }
+        return false
+    }
+}

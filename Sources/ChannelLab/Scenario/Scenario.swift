@@ -1,0 +1,108 @@
+import ChannelCore
+
+/// A fault at a scheduled time (faults are data).
+public enum Fault: Hashable, Sendable, CustomStringConvertible {
+    /// Blocks all links between groups, both ways.
+    case partition([[Int]])
+    /// Blocks links from `from` to `to` only: an asymmetric partition.
+    case oneWay(from: [Int], to: [Int])
+    /// Removes every partition.
+    case heal
+    /// Crashes a node: memory lost, durable log kept.
+    case crash(Int)
+    /// Restarts a crashed node from its log.
+    case restart(Int)
+    /// Takes a node off the network (it keeps running and submitting).
+    case offline(Int)
+    /// Brings it back.
+    case online(Int)
+
+    public var description: String {
+        switch self {
+        case let .partition(groups): return "partition \(groups)"
+        case let .oneWay(from, to): return "one-way partition \(from) -> \(to)"
+        case .heal: return "heal"
+        case let .crash(node): return "crash \(node)"
+        case let .restart(node): return "restart \(node)"
+        case let .offline(node): return "offline \(node)"
+        case let .online(node): return "online \(node)"
+        }
+    }
+}
+
+/// A fault and when it strikes.
+public struct ScheduledFault: Hashable, Sendable {
+    public let at: SimInstant
+    public let fault: Fault
+}
+
+/// An honest workload: participants issuing deposits, transfers and withdrawals.
+public struct WorkloadSpec: Hashable, Sendable {
+    public var participants: [Int]
+    /// Operations per simulated second, per participant.
+    public var ratePerSecond: UInt64
+    public var transferWeight: UInt64
+    public var depositWeight: UInt64
+    public var withdrawWeight: UInt64
+    public var amountMin: UInt64
+    public var amountMax: UInt64
+    /// Recipients; empty means any other participant that can hold funds.
+    public var targets: [Int]
+    public var token: TokenID
+    public var from: SimInstant
+    public var until: SimInstant
+    /// Bursts: at a time, each participant submits `count` operations at once.
+    public var bursts: [(at: SimInstant, count: Int)]
+
+    public static func == (lhs: WorkloadSpec, rhs: WorkloadSpec) -> Bool {
+        lhs.participants == rhs.participants && lhs.ratePerSecond == rhs.ratePerSecond && lhs.amountMin == rhs.amountMin
+            && lhs.amountMax == rhs.amountMax && lhs.targets == rhs.targets && lhs.from == rhs.from && lhs.until == rhs.until
+            && lhs.bursts.map(\.at) == rhs.bursts.map(\.at) && lhs.bursts.map(\.count) == rhs.bursts.map(\.count)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(participants)
+        hasher.combine(ratePerSecond)
+    }
+}
+
+/// What a scenario expects of its run.
+public struct Expectations: Hashable, Sendable {
+    /// Whether all nodes must converge in the liveness phase.
+    public var converge = true
+    /// Invariants expected to be violated (empty: none may be).
+    public var violations: [String] = []
+    /// Sometimes-assertions that must be reached.
+    public var sometimes: [String] = []
+}
+
+/// A complete, validated scenario: the channel, the network, faults, workloads, the run's
+/// length and the expected outcome. Built by `ScenarioLoader` from YAML (docs/scenarios.md).
+public struct Scenario: Sendable {
+    public var name: String
+    public var description: String
+    public var file: String
+    public var seed: UInt64
+    /// Length of the safety phase (workloads and faults); the liveness phase follows.
+    public var duration: SimDuration
+    public var participantCount: Int
+    public var roles: [Int: Role]
+    /// Deposit each participant makes at time 0, per token (0: none).
+    public var initialDeposit: UInt64
+    public var tokens: [TokenID]
+    public var network: NetworkConfig
+    public var node: NodeConfig
+    public var blockInterval: SimDuration
+    public var faults: [ScheduledFault]
+    public var workloads: [WorkloadSpec]
+    /// Longest the liveness phase may take to converge.
+    public var livenessBound: SimDuration
+    public var expect: Expectations
+
+    /// Most participants in a scenario.
+    public static let participantsMax = 1000
+    /// Longest safety phase.
+    public static let durationMax = SimDuration.seconds(3600)
+
+    public func role(_ index: Int) -> Role { roles[index] ?? .trader }
+}

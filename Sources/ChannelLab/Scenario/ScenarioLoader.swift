@@ -1,0 +1,348 @@
+import ChannelCore
+import Foundation
+import Yams
+
+/// Loads and validates scenario files (schema: docs/scenarios.md). Every problem is a
+/// `ScenarioError` naming file, line and column; nothing in a file can crash the loader.
+public enum ScenarioLoader {
+    /// Largest scenario file, in bytes.
+    public static let fileBytesMax = 1 << 20
+
+    /// Loads one file.
+    public static func load(path: String) throws(ScenarioError) -> Scenario {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ScenarioError(file: path, line: 1, column: 1, message: "cannot read file")
+        }
+        guard data.count <= fileBytesMax else {
+            throw ScenarioError(file: path, line: 1, column: 1, message: "file is \(data.count) bytes, limit \(fileBytesMax)")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ScenarioError(file: path, line: 1, column: 1, message: "file is not UTF-8")
+        }
+        return try parse(text, file: path)
+    }
+
+    /// The scenario files of a directory (`.yaml`/`.yml`, not recursing), sorted by name.
+    public static func files(in directory: String) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted().map { directory + "/" + $0 }
+    }
+
+    /// Parses scenario text; `file` names it in errors.
+    public static func parse(_ text: String, file: String) throws(ScenarioError) -> Scenario {
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: text) else {
+                throw ScenarioError(file: file, line: 1, column: 1, message: "empty scenario")
+            }
+            root = node
+        } catch let error as ScenarioError {
+            throw error
+        } catch let error as YamlError {
+            throw yamlError(error, file: file)
+        } catch {
+            throw ScenarioError(file: file, line: 1, column: 1, message: "YAML: \(error)")
+        }
+        return try Parser(reader: YAMLReader(file: file)).scenario(root)
+    }
+
+    private static func yamlError(_ error: YamlError, file: String) -> ScenarioError {
+        switch error {
+        case let .scanner(_, problem, mark, _), let .parser(_, problem, mark, _), let .composer(_, problem, mark, _):
+            return ScenarioError(file: file, line: mark.line, column: mark.column, message: "YAML syntax: \(problem)")
+        case let .duplicatedKeysInMapping(duplicates, context):
+            return ScenarioError(file: file, line: context.mark.line, column: context.mark.column, message: "duplicate keys: \(duplicates.joined(separator: ", "))")
+        default:
+            return ScenarioError(file: file, line: 1, column: 1, message: "YAML: \(error)")
+        }
+    }
+}
+
+private struct Parser {
+    let reader: YAMLReader
+
+    func scenario(_ root: Node) throws(ScenarioError) -> Scenario {
+        let top = try reader.mapping(root, "scenario", allowed: [
+            "name", "description", "seed", "duration", "tokens", "participants", "network", "node", "chain",
+            "faults", "workloads", "liveness", "expect",
+        ])
+        let name = try reader.string(try reader.require(top, "name", in: "scenario", at: root), "name")
+        let duration = try reader.duration(try reader.require(top, "duration", in: "scenario", at: root), "duration")
+        guard duration.micros > 0 else { throw reader.error(top["duration"], "duration must be positive") }
+        let participantsNode = try reader.require(top, "participants", in: "scenario", at: root)
+        let (count, roles, deposit) = try participants(participantsNode)
+        var tokens: [TokenID] = [0]
+        if let node = top["tokens"] {
+            tokens = try reader.sequence(node, "tokens").map { node throws(ScenarioError) in TokenID(try reader.integer(node, "token", 0...UInt64(UInt32.max))) }
+            guard !tokens.isEmpty, tokens.count <= ChannelConfig.tokensMax, Set(tokens).count == tokens.count else {
+                throw reader.error(node, "tokens must be 1...\(ChannelConfig.tokensMax) distinct numbers")
+            }
+        }
+        var scenario = Scenario(
+            name: name, description: try top["description"].map { node throws(ScenarioError) in try reader.string(node, "description") } ?? "",
+            file: reader.file, seed: try top["seed"].map { node throws(ScenarioError) in try reader.integer(node, "seed", 0...UInt64.max) } ?? 1,
+            duration: duration, participantCount: count, roles: roles, initialDeposit: deposit, tokens: tokens,
+            network: NetworkConfig(), node: NodeConfig(), blockInterval: .seconds(1), faults: [], workloads: [],
+            livenessBound: .seconds(60), expect: Expectations())
+        if let node = top["network"] { scenario.network = try network(node, count: count) }
+        if let node = top["node"] { scenario.node = try nodeConfig(node) }
+        if let node = top["chain"] {
+            let map = try reader.mapping(node, "chain", allowed: ["blockInterval"])
+            if let value = map["blockInterval"] {
+                scenario.blockInterval = try reader.duration(value, "chain.blockInterval")
+                guard scenario.blockInterval.micros >= 1000 else { throw reader.error(value, "chain.blockInterval must be at least 1ms") }
+            }
+        }
+        if let node = top["faults"] { scenario.faults = try faults(node, count: count, duration: duration) }
+        if let node = top["workloads"] {
+            scenario.workloads = try reader.sequence(node, "workloads").map { node throws(ScenarioError) in
+                try workload(node, count: count, duration: duration, roles: roles)
+            }
+        }
+        if let node = top["liveness"] {
+            let map = try reader.mapping(node, "liveness", allowed: ["bound"])
+            if let bound = map["bound"] {
+                scenario.livenessBound = try reader.duration(bound, "liveness.bound")
+                guard scenario.livenessBound.micros > 0 else { throw reader.error(bound, "liveness.bound must be positive") }
+            }
+        }
+        if let node = top["expect"] { scenario.expect = try expectations(node) }
+        return scenario
+    }
+
+    func participants(_ node: Node) throws(ScenarioError) -> (Int, [Int: Role], UInt64) {
+        let map = try reader.mapping(node, "participants", allowed: ["count", "roles", "deposit"])
+        let count = Int(try reader.integer(try reader.require(map, "count", in: "participants", at: node), "participants.count", 2...UInt64(Scenario.participantsMax)))
+        var roles = [Int: Role]()
+        if let rolesNode = map["roles"] {
+            guard case let .mapping(mapping) = rolesNode else { throw reader.error(rolesNode, "participants.roles must map participant numbers to roles") }
+            for (key, value) in mapping {
+                let index = Int(try reader.integer(key, "participant number", 0...UInt64(count - 1)))
+                let text = try reader.string(value, "role")
+                guard let role = Role(rawValue: text) else {
+                    throw reader.error(value, "unknown role '\(text)' (expected one of: \(Role.allCases.map(\.rawValue).joined(separator: ", ")))")
+                }
+                roles[index] = role
+            }
+        }
+        let deposit = try map["deposit"].map { node throws(ScenarioError) in try reader.integer(node, "participants.deposit", 0...UInt64(1) << 60) } ?? 1000
+        return (count, roles, deposit)
+    }
+
+    func participant(_ node: Node, count: Int, _ what: String) throws(ScenarioError) -> Int {
+        if case let .scalar(scalar) = node, let value = Int(scalar.string), value >= count {
+            throw reader.error(node, "unknown participant \(value) in \(what) (participants are 0...\(count - 1))")
+        }
+        return Int(try reader.integer(node, what, 0...UInt64(count - 1)))
+    }
+
+    func participantList(_ node: Node, count: Int, _ what: String) throws(ScenarioError) -> [Int] {
+        if case let .scalar(scalar) = node, scalar.string == "all" { return Array(0..<count) }
+        let list = try reader.sequence(node, what).map { item throws(ScenarioError) in try participant(item, count: count, what) }
+        guard !list.isEmpty else { throw reader.error(node, "\(what) must not be empty") }
+        guard Set(list).count == list.count else { throw reader.error(node, "\(what) lists a participant twice") }
+        return list
+    }
+
+    func latency(_ node: Node) throws(ScenarioError) -> LatencyModel {
+        let map = try reader.mapping(node, "latency", allowed: ["fixed", "uniform", "longTail"])
+        guard map.count == 1 else { throw reader.error(node, "latency needs exactly one of fixed, uniform, longTail") }
+        if let value = map["fixed"] { return .fixed(try reader.duration(value, "latency.fixed", max: .seconds(60))) }
+        if let value = map["uniform"] {
+            let bounds = try reader.sequence(value, "latency.uniform")
+            guard bounds.count == 2 else { throw reader.error(value, "latency.uniform needs [min, max]") }
+            let min = try reader.duration(bounds[0], "latency.uniform min", max: .seconds(60))
+            let max = try reader.duration(bounds[1], "latency.uniform max", max: .seconds(60))
+            guard min <= max else { throw reader.error(value, "latency.uniform min \(min) exceeds max \(max)") }
+            return .uniform(min: min, max: max)
+        }
+        let tail = try reader.mapping(map["longTail"]!, "latency.longTail", allowed: ["median", "max"])
+        let median = try reader.duration(try reader.require(tail, "median", in: "latency.longTail", at: map["longTail"]!), "latency.longTail.median", max: .seconds(60))
+        let max = try reader.duration(try reader.require(tail, "max", in: "latency.longTail", at: map["longTail"]!), "latency.longTail.max", max: .seconds(60))
+        guard median <= max else { throw reader.error(map["longTail"], "latency.longTail median exceeds max") }
+        return .longTail(median: median, max: max)
+    }
+
+    func linkFaults(_ map: [String: Node], base: LinkFaults) throws(ScenarioError) -> LinkFaults {
+        var faults = base
+        if let node = map["latency"] { faults.latency = try latency(node) }
+        if let node = map["loss"] { faults.lossPerMillion = try reader.probability(node, "loss") }
+        if let node = map["duplicate"] { faults.duplicatePerMillion = try reader.probability(node, "duplicate") }
+        if let node = map["reorder"] { faults.reorderPerMillion = try reader.probability(node, "reorder") }
+        if let node = map["reorderDelayMax"] { faults.reorderDelayMax = try reader.duration(node, "reorderDelayMax", max: .seconds(60)) }
+        return faults
+    }
+
+    func network(_ node: Node, count: Int) throws(ScenarioError) -> NetworkConfig {
+        let map = try reader.mapping(node, "network", allowed: ["latency", "loss", "duplicate", "reorder", "reorderDelayMax", "messageBytesMax", "links"])
+        var config = NetworkConfig(defaults: try linkFaults(map, base: LinkFaults()))
+        if let value = map["messageBytesMax"] {
+            config.messageBytesMax = Int(try reader.integer(value, "network.messageBytesMax", 4096...UInt64(NetworkConfig.messageBytesCeiling)))
+        }
+        if let links = map["links"] {
+            for link in try reader.sequence(links, "network.links") {
+                let linkMap = try reader.mapping(link, "link", allowed: ["from", "to", "latency", "loss", "duplicate", "reorder", "reorderDelayMax", "bothWays"])
+                let from = try participant(try reader.require(linkMap, "from", in: "link", at: link), count: count, "link.from")
+                let to = try participant(try reader.require(linkMap, "to", in: "link", at: link), count: count, "link.to")
+                guard from != to else { throw reader.error(link, "a link joins two different participants") }
+                let faults = try linkFaults(linkMap, base: config.defaults)
+                config.overrides[LinkKey(from: from, to: to)] = faults
+                if let both = linkMap["bothWays"], try reader.bool(both, "bothWays") { config.overrides[LinkKey(from: to, to: from)] = faults }
+            }
+        }
+        return config
+    }
+
+    func nodeConfig(_ node: Node) throws(ScenarioError) -> NodeConfig {
+        let map = try reader.mapping(node, "node", allowed: ["gossipInterval", "gossipFanout", "syncInterval", "syncBatchOpsMax"])
+        var config = NodeConfig()
+        if let value = map["gossipInterval"] { config.gossipInterval = try reader.duration(value, "node.gossipInterval", max: .seconds(60)) }
+        if let value = map["syncInterval"] { config.syncInterval = try reader.duration(value, "node.syncInterval", max: .seconds(60)) }
+        if let value = map["gossipFanout"] { config.gossipFanout = Int(try reader.integer(value, "node.gossipFanout", 1...64)) }
+        if let value = map["syncBatchOpsMax"] { config.syncBatchOpsMax = Int(try reader.integer(value, "node.syncBatchOpsMax", 1...4096)) }
+        guard config.gossipInterval.micros >= 100, config.syncInterval.micros >= 100 else {
+            throw reader.error(node, "node intervals must be at least 100us")
+        }
+        return config
+    }
+
+    func faults(_ node: Node, count: Int, duration: SimDuration) throws(ScenarioError) -> [ScheduledFault] {
+        var out = [ScheduledFault]()
+        var crashed = Set<Int>()
+        var offline = Set<Int>()
+        var partitioned = false
+        let items = try reader.sequence(node, "faults")
+        // Validate in time order, so "heal before partition" is caught wherever it is written.
+        var timed = [(SimInstant, Node)]()
+        for item in items {
+            let map = try reader.mapping(item, "fault", allowed: ["at", "partition", "heal", "crash", "restart", "offline", "online"])
+            let at = try reader.duration(try reader.require(map, "at", in: "fault", at: item), "fault.at")
+            guard at <= duration else { throw reader.error(map["at"], "fault at \(at) is after the end of the run (\(duration))") }
+            timed.append((SimInstant(micros: at.micros), item))
+        }
+        for (at, item) in timed.enumerated().sorted(by: { ($0.element.0, $0.offset) < ($1.element.0, $1.offset) }).map({ $0.element }) {
+            let map = try reader.mapping(item, "fault", allowed: ["at", "partition", "heal", "crash", "restart", "offline", "online"])
+            let kinds = map.keys.filter { $0 != "at" }
+            guard kinds.count == 1 else { throw reader.error(item, "a fault needs exactly one of partition, heal, crash, restart, offline, online") }
+            let fault: Fault
+            switch kinds[0] {
+            case "partition":
+                let value = map["partition"]!
+                if case .mapping = value {
+                    let oneWay = try reader.mapping(value, "one-way partition", allowed: ["from", "to"])
+                    let from = try participantList(try reader.require(oneWay, "from", in: "one-way partition", at: value), count: count, "partition.from")
+                    let to = try participantList(try reader.require(oneWay, "to", in: "one-way partition", at: value), count: count, "partition.to")
+                    guard Set(from).isDisjoint(with: to) else { throw reader.error(value, "a one-way partition needs disjoint from and to") }
+                    fault = .oneWay(from: from, to: to)
+                } else {
+                    let groups = try reader.sequence(value, "partition").map { group throws(ScenarioError) in try participantList(group, count: count, "partition group") }
+                    guard groups.count >= 2 else { throw reader.error(value, "a partition needs at least two groups") }
+                    var seen = Set<Int>()
+                    for group in groups { for member in group where !seen.insert(member).inserted {
+                        throw reader.error(value, "participant \(member) is in two partition groups")
+                    } }
+                    fault = .partition(groups)
+                }
+                partitioned = true
+            case "heal":
+                guard partitioned else { throw reader.error(map["heal"], "heal at \(at) before any partition") }
+                partitioned = false
+                fault = .heal
+            case "crash":
+                let who = try participant(map["crash"]!, count: count, "crash")
+                guard crashed.insert(who).inserted else { throw reader.error(map["crash"], "participant \(who) is already crashed at \(at)") }
+                fault = .crash(who)
+            case "restart":
+                let who = try participant(map["restart"]!, count: count, "restart")
+                guard crashed.remove(who) != nil else { throw reader.error(map["restart"], "restart of participant \(who) at \(at), which has not crashed") }
+                fault = .restart(who)
+            case "offline":
+                let who = try participant(map["offline"]!, count: count, "offline")
+                guard offline.insert(who).inserted else { throw reader.error(map["offline"], "participant \(who) is already offline at \(at)") }
+                fault = .offline(who)
+            default:
+                let who = try participant(map["online"]!, count: count, "online")
+                guard offline.remove(who) != nil else { throw reader.error(map["online"], "online of participant \(who) at \(at), which is not offline") }
+                fault = .online(who)
+            }
+            out.append(ScheduledFault(at: at, fault: fault))
+        }
+        return out
+    }
+
+    func workload(_ node: Node, count: Int, duration: SimDuration, roles: [Int: Role]) throws(ScenarioError) -> WorkloadSpec {
+        let map = try reader.mapping(node, "workload", allowed: ["participants", "rate", "mix", "amount", "targets", "token", "from", "until", "bursts"])
+        let who = try participantList(try reader.require(map, "participants", in: "workload", at: node), count: count, "workload.participants")
+        for participant in who where roles[participant] == .observer {
+            throw reader.error(map["participants"], "participant \(participant) is an observer and cannot hold funds")
+        }
+        var spec = WorkloadSpec(
+            participants: who, ratePerSecond: 0, transferWeight: 80, depositWeight: 10, withdrawWeight: 10,
+            amountMin: 1, amountMax: 100, targets: [], token: 0, from: .zero, until: SimInstant(micros: duration.micros), bursts: [])
+        if let value = map["rate"] { spec.ratePerSecond = try reader.integer(value, "workload.rate (operations per second)", 0...100_000) }
+        if let value = map["mix"] {
+            let mix = try reader.mapping(value, "workload.mix", allowed: ["transfer", "deposit", "withdraw"])
+            spec.transferWeight = try mix["transfer"].map { node throws(ScenarioError) in try reader.integer(node, "mix.transfer", 0...1000) } ?? 0
+            spec.depositWeight = try mix["deposit"].map { node throws(ScenarioError) in try reader.integer(node, "mix.deposit", 0...1000) } ?? 0
+            spec.withdrawWeight = try mix["withdraw"].map { node throws(ScenarioError) in try reader.integer(node, "mix.withdraw", 0...1000) } ?? 0
+            guard spec.transferWeight + spec.depositWeight + spec.withdrawWeight > 0 else { throw reader.error(value, "workload.mix needs a positive weight") }
+        }
+        if let value = map["amount"] {
+            let bounds = try reader.sequence(value, "workload.amount")
+            guard bounds.count == 2 else { throw reader.error(value, "workload.amount needs [min, max]") }
+            spec.amountMin = try reader.integer(bounds[0], "workload.amount min", 1...UInt64(1) << 60)
+            spec.amountMax = try reader.integer(bounds[1], "workload.amount max", 1...UInt64(1) << 60)
+            guard spec.amountMin <= spec.amountMax else { throw reader.error(value, "workload.amount min exceeds max") }
+        }
+        if let value = map["targets"] {
+            if case let .scalar(scalar) = value, scalar.string == "any" {
+                spec.targets = []
+            } else {
+                spec.targets = try participantList(value, count: count, "workload.targets")
+                for target in spec.targets where roles[target] == .observer {
+                    throw reader.error(value, "target \(target) is an observer and cannot hold funds")
+                }
+            }
+        }
+        if let value = map["token"] { spec.token = TokenID(try reader.integer(value, "workload.token", 0...UInt64(UInt32.max))) }
+        if let value = map["from"] { spec.from = SimInstant(micros: try reader.duration(value, "workload.from").micros) }
+        if let value = map["until"] { spec.until = SimInstant(micros: try reader.duration(value, "workload.until").micros) }
+        guard spec.from <= spec.until else { throw reader.error(map["until"], "workload.until is before workload.from") }
+        guard spec.until.micros <= duration.micros else { throw reader.error(map["until"], "workload.until is after the end of the run (\(duration))") }
+        if let value = map["bursts"] {
+            for burst in try reader.sequence(value, "workload.bursts") {
+                let burstMap = try reader.mapping(burst, "burst", allowed: ["at", "count"])
+                let at = try reader.duration(try reader.require(burstMap, "at", in: "burst", at: burst), "burst.at")
+                guard at <= duration else { throw reader.error(burstMap["at"], "burst at \(at) is after the end of the run") }
+                let count = Int(try reader.integer(try reader.require(burstMap, "count", in: "burst", at: burst), "burst.count", 1...1_000_000))
+                spec.bursts.append((SimInstant(micros: at.micros), count))
+            }
+        }
+        return spec
+    }
+
+    func expectations(_ node: Node) throws(ScenarioError) -> Expectations {
+        let map = try reader.mapping(node, "expect", allowed: ["converge", "violations", "sometimes"])
+        var expect = Expectations()
+        if let value = map["converge"] { expect.converge = try reader.bool(value, "expect.converge") }
+        if let value = map["violations"] {
+            expect.violations = try reader.sequence(value, "expect.violations").map { item throws(ScenarioError) in
+                let name = try reader.string(item, "invariant")
+                guard Invariant(rawValue: name) != nil else {
+                    throw reader.error(item, "unknown invariant '\(name)' (expected one of: \(Invariant.allCases.map(\.rawValue).joined(separator: ", ")))")
+                }
+                return name
+            }
+        }
+        if let value = map["sometimes"] {
+            expect.sometimes = try reader.sequence(value, "expect.sometimes").map { item throws(ScenarioError) in
+                let name = try reader.string(item, "sometimes")
+                guard Sometimes(rawValue: name) != nil else {
+                    throw reader.error(item, "unknown sometimes-assertion '\(name)' (expected one of: \(Sometimes.allCases.map(\.rawValue).joined(separator: ", ")))")
+                }
+                return name
+            }
+        }
+        return expect
+    }
+}
