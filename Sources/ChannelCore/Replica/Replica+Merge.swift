@@ -6,14 +6,36 @@
 /// last `ReplicaLimits.undoOpsMax` operations; an operation later than that rebuilds the ledger.
 extension Replica {
     func merge(_ node: GraphNode) {
-        let key = node.key
-        if bugs.contains(.mergeInArrivalOrder) || order.last.map({ $0 < key }) ?? true {
-            order.append(key)
-            apply(at: order.count - 1)
-            stats.appendedOps += 1
+        if let batch = deferredMerge {
+            deferredMerge = batch + [node.key]
             return
         }
-        let position = lowerBound(key)
+        merge(keys: [node.key])
+    }
+
+    /// Merges newly accepted operations: appends when they all sort after the applied ones,
+    /// else one rollback to the earliest of them and one replay of the tail, however many
+    /// there are (a batch from sync costs one rollback, not one per operation).
+    func merge(keys unsorted: [OrderKey]) {
+        guard !unsorted.isEmpty else { return }
+        if bugs.contains(.mergeInArrivalOrder) {
+            for key in unsorted {
+                order.append(key)
+                apply(at: order.count - 1)
+                stats.appendedOps += 1
+            }
+            return
+        }
+        let keys = unsorted.count > 1 ? unsorted.sorted() : unsorted
+        if order.last.map({ $0 < keys[0] }) ?? true {
+            for key in keys {
+                order.append(key)
+                apply(at: order.count - 1)
+                stats.appendedOps += 1
+            }
+            return
+        }
+        let position = lowerBound(keys[0])
         if position >= undoBase {
             // Revert the tail: the journal holds, per applied operation, where its records start.
             ledger.revert(toJournalCount: undoMarks[position - undoBase])
@@ -26,7 +48,21 @@ extension Replica {
             stats.rebuilds += 1
         }
         let from = undoBase + undoMarks.count
-        order.insert(key, at: position)
+        // Merge the sorted new keys into the tail after `position`.
+        var tail = [OrderKey]()
+        tail.reserveCapacity(order.count - position + keys.count)
+        var i = position
+        var j = 0
+        while i < order.count || j < keys.count {
+            if j == keys.count || (i < order.count && order[i] < keys[j]) {
+                tail.append(order[i])
+                i += 1
+            } else {
+                tail.append(keys[j])
+                j += 1
+            }
+        }
+        order.replaceSubrange(position..., with: tail)
         for index in from..<order.count {
             apply(at: index)
             stats.replayedOps += 1

@@ -22,9 +22,39 @@ extension Replica {
     /// The chain height cited in the causal past of accepted operation `id`.
     public func chainHeight(of id: OperationID) -> UInt64? { nodes[id]?.chainHeight }
 
-    /// Predecessors that buffered operations wait for and that are not accepted, sorted.
+    /// Predecessors that buffered operations wait for and that are neither accepted nor
+    /// buffered, sorted: what anti-entropy must fetch.
+    /// - Complexity: O(m log m) for m missing ids (not the size of the buffer).
     public var missingPredecessors: [OperationID] {
-        waiters.keys.filter { nodes[$0] == nil && pending[$0] == nil }.sorted()
+        missingSet.filter { waiters[$0] != nil && nodes.index(forKey: $0) == nil && pending.index(forKey: $0) == nil }.sorted()
+    }
+
+    /// Per participant, the highest accepted seq (all lower seqs are accepted as well).
+    public var versionVector: [UInt64] { maxSeqs }
+
+    /// Accepted operations a peer with version vector `theirs` lacks (every branch of every
+    /// seq above its entry), at most `limit`, taken seq layer by seq layer across authors so
+    /// that each author progresses, and returned in causal order (by depth).
+    /// - Complexity: O(limit + participants).
+    public func operations(after theirs: [UInt64], limit: Int) -> [SignedOperation] {
+        precondition(limit > 0)
+        var out = [GraphNode]()
+        var offset: UInt64 = 1
+        var progressing = true
+        while progressing, out.count < limit {
+            progressing = false
+            for author in maxSeqs.indices {
+                let known = author < theirs.count ? theirs[author] : 0
+                let (seq, overflow) = known.addingReportingOverflow(offset)
+                guard !overflow, seq <= maxSeqs[author] else { continue }
+                progressing = true
+                for id in seats[Seat(author: ParticipantIndex(author), seq: seq)] ?? [] where out.count < limit {
+                    out.append(nodes[id]!)
+                }
+            }
+            offset += 1
+        }
+        return out.sorted { $0.key < $1.key }.map(\.op)
     }
 
     /// Accepted operations in the total order the ledger applied them.

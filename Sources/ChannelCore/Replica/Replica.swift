@@ -13,11 +13,17 @@ public final class Replica {
     var headSet: Set<OperationID> = []
     var seats: [Seat: [OperationID]] = [:]
     var equivocations: [Seat: EquivocationEvidence] = [:]
+    /// Per participant, the highest seq accepted. Acceptance needs the author's previous
+    /// operation, so every seq below it is accepted too: a version vector for sync.
+    var maxSeqs: [UInt64]
     var graphRejected: [OperationID: RejectionRecord] = [:]
     // Bounded buffer of operations whose predecessors are missing.
     var pending: [OperationID: SignedOperation] = [:]
     var waiters: [OperationID: [OperationID]] = [:]
     var missingCounts: [OperationID: Int] = [:]
+    /// Ids some buffered operation waits for that are neither accepted nor buffered: what sync
+    /// must fetch. Kept incrementally (entries nobody waits for any more are skipped on read).
+    var missingSet: Set<OperationID> = []
     // Merge.
     var order: [OrderKey] = []
     var ledger = BalanceLedger(journaling: true)
@@ -25,6 +31,8 @@ public final class Replica {
     /// `undoMarks[i]` is the journal length before `order[undoBase + i]` applied.
     var undoMarks: [Int] = []
     var undoBase = 0
+    /// While receiving a batch: keys accepted but not merged yet.
+    var deferredMerge: [OrderKey]?
     var failsInCausalPast: [OperationID: Bool] = [:]
     /// Counters of the merge.
     public internal(set) var stats = MergeStats()
@@ -42,6 +50,7 @@ public final class Replica {
         self.config = config
         self.limits = limits
         self.bugs = bugs
+        maxSeqs = [UInt64](repeating: 0, count: config.participants.count)
     }
 
     /// Decodes wire bytes and receives the operation.
@@ -63,6 +72,24 @@ public final class Replica {
         guard let author = config.participant(op.author) else { return .rejected(.unknownAuthor(op.author)) }
         guard op.verifySignature(key: author.publicKey) else { return .rejected(.badSignature) }
         return admit(op)
+    }
+
+    /// Receives a batch of operations (one sync message, say) and merges everything it
+    /// accepts at once: one rollback for the batch instead of one per late operation.
+    /// - Parameters:
+    ///   - ops: the operations, in any order.
+    ///   - preverified: whether the caller has verified every signature already.
+    /// - Returns: one outcome per operation, in order.
+    public func receive(batch ops: [SignedOperation], preverified: Bool = false) -> [ReceiveOutcome] {
+        precondition(deferredMerge == nil, "batches do not nest")
+        deferredMerge = []
+        var outcomes = [ReceiveOutcome]()
+        outcomes.reserveCapacity(ops.count)
+        for op in ops { outcomes.append(preverified ? receive(preverified: op) : receive(op)) }
+        let keys = deferredMerge!
+        deferredMerge = nil
+        merge(keys: keys)
+        return outcomes
     }
 
     /// Receives an operation whose signature the caller has already verified (for example
@@ -91,12 +118,15 @@ public final class Replica {
                 return .rejected(.pendingBufferFull(limit: limits.pendingOpsMax))
             }
             pending[op.id] = op
+            missingSet.remove(op.id)
             missingCounts[op.id] = missing
             for pred in op.preds where nodes[pred] == nil {
                 waiters[pred, default: []].append(op.id)
+                if pending.index(forKey: pred) == nil { missingSet.insert(pred) }
             }
             return .buffered(missing: missing)
         }
+        missingSet.remove(op.id)
         var accepted = [OperationID]()
         switch accept(op) {
         case let .rejected(rejection):
@@ -171,6 +201,7 @@ public final class Replica {
         for pred in op.preds { headSet.remove(pred) }
         headSet.insert(op.id)
         recordSeat(seat, op)
+        maxSeqs[Int(op.author)] = max(maxSeqs[Int(op.author)], op.seq)
         merge(node)
         return .accepted
     }

@@ -53,6 +53,8 @@ public final class ChannelNode {
     /// The next deposit request id.
     private var nextRequest: UInt64 = 1
     private var rng: SeededRandom
+    /// Per peer, the earliest time of the next fetch request.
+    private var fetchAllowed: [Int: SimInstant] = [:]
     /// Installed on every replica the node creates (checkers watch every application).
     var applyObserver: ((ParticipantIndex, SignedOperation, LedgerRejection?, BalanceLedger) -> Void)?
 
@@ -141,24 +143,27 @@ public final class ChannelNode {
     // MARK: Messages
 
     /// Handles one message from `from`, appending replies to `out`.
-    func receive(from: Int, message: Message, out: inout [Send]) -> DeliveryEffects {
+    func receive(from: Int, message: Message, now: SimInstant, out: inout [Send]) -> DeliveryEffects {
         var effects = DeliveryEffects()
         guard up, online, let replica else { return effects }
         switch message {
         case let .ops(list):
             let rollbacksBefore = replica.stats.rollbacks
+            var verified = [SignedOperation]()
+            verified.reserveCapacity(list.count)
             for bytes in list {
                 let op: SignedOperation
                 do { op = try WireDecoder.decodeSigned(bytes) } catch {
                     effects.malformed += 1
                     continue
                 }
-                let outcome: ReceiveOutcome
                 if op.channel == config.channel, let participant = config.participant(op.author) {
-                    outcome = memo.verify(op, key: participant.publicKey) ? replica.receive(preverified: op) : .rejected(.badSignature)
-                } else {
-                    outcome = replica.receive(op)
+                    if memo.verify(op, key: participant.publicKey) { verified.append(op) } else { effects.refused += 1 }
+                } else if case .rejected = replica.receive(op) {
+                    effects.refused += 1
                 }
+            }
+            for outcome in replica.receive(batch: verified, preverified: true) {
                 switch outcome {
                 case let .accepted(ids):
                     effects.accepted += ids.count
@@ -169,19 +174,22 @@ public final class ChannelNode {
                 }
             }
             effects.rollbacks = replica.stats.rollbacks - rollbacksBefore
-            if replica.pendingCount > 0 {
-                // Recursive fetch: ask the sender, who accepted these, for what they cite.
+            if replica.pendingCount > 0, from != Int(index), now >= (fetchAllowed[from] ?? .zero) {
+                // Recursive fetch, in bounded batches: ask the sender, who accepted these, for
+                // what they cite, and for everything after our version vector. At most one
+                // such request per peer per half sync interval, so gossip cannot flood it.
+                fetchAllowed[from] = now + SimDuration(micros: nodeConfig.syncInterval.micros / 2)
                 let missing = Array(replica.missingPredecessors.prefix(nodeConfig.wantIdsMax))
-                if !missing.isEmpty {
-                    out.append(Send(to: from, message: .want(missing)))
-                    effects.fetchedMissing = true
-                }
+                if !missing.isEmpty { out.append(Send(to: from, message: .want(missing))) }
+                out.append(Send(to: from, message: .sync(vector: replica.versionVector, heads: [], reply: false)))
+                effects.fetchedMissing = true
             }
-        case let .heads(theirs, reply):
+        case let .sync(vector, theirs, reply):
+            let batch = replica.operations(after: vector, limit: nodeConfig.syncBatchOpsMax)
+            sendOps(batch.map(\.wireBytes), to: from, out: &out)
             let missing = theirs.filter { !replica.contains($0) }
             if !missing.isEmpty { out.append(Send(to: from, message: .want(Array(missing.prefix(nodeConfig.wantIdsMax))))) }
-            let mine = Array(replica.heads.prefix(nodeConfig.headsMax))
-            if reply && mine != theirs { out.append(Send(to: from, message: .heads(mine, reply: false))) }
+            if reply { out.append(Send(to: from, message: .sync(vector: replica.versionVector, heads: Array(replica.heads.prefix(nodeConfig.headsMax)), reply: false))) }
         case let .want(ids):
             sendOps(ids.prefix(nodeConfig.wantIdsMax).compactMap { replica.operation($0)?.wireBytes }, to: from, out: &out)
         case .depositRequest:
@@ -223,7 +231,7 @@ public final class ChannelNode {
     /// Starts an anti-entropy exchange with one random peer.
     func syncTick(out: inout [Send]) {
         guard up, online, let replica, let peer = choosePeers(1).first else { return }
-        out.append(Send(to: peer, message: .heads(Array(replica.heads.prefix(nodeConfig.headsMax)), reply: true)))
+        out.append(Send(to: peer, message: .sync(vector: replica.versionVector, heads: Array(replica.heads.prefix(nodeConfig.headsMax)), reply: true)))
     }
 
     private func choosePeers(_ count: Int) -> [Int] {
@@ -252,6 +260,7 @@ public final class ChannelNode {
         up = false
         replica = nil
         outbox.removeAll()
+        fetchAllowed.removeAll()
     }
 
     /// Restarts from the durable log: a new replica replays every logged operation.

@@ -5,8 +5,10 @@ import ChannelCore
 public enum Message: Sendable {
     /// Signed operations: pushed gossip or the answer to a `want`.
     case ops([[UInt8]])
-    /// The sender's heads, for anti-entropy; `reply` asks the receiver to answer with its own.
-    case heads([OperationID], reply: Bool)
+    /// Anti-entropy: the sender's version vector and heads. The receiver sends back the
+    /// operations the vector lacks (bounded batches), asks for unknown heads (fork branches),
+    /// and, when `reply`, answers with its own summary so the exchange goes both ways.
+    case sync(vector: [UInt64], heads: [OperationID], reply: Bool)
     /// Ids the sender is missing.
     case want([OperationID])
     /// A participant asks the chain for a deposit receipt; `request` is unique per participant,
@@ -19,7 +21,7 @@ public enum Message: Sendable {
     public var byteCount: Int {
         switch self {
         case let .ops(list): return 8 + list.reduce(0) { $0 + $1.count + 4 }
-        case let .heads(ids, _): return 9 + ids.count * 32
+        case let .sync(vector, ids, _): return 9 + vector.count * 8 + ids.count * 32
         case let .want(ids): return 8 + ids.count * 32
         case .depositRequest: return 8 + 20
         case .depositReceipt: return 8 + 100
@@ -30,7 +32,7 @@ public enum Message: Sendable {
     public var kind: String {
         switch self {
         case .ops: return "ops"
-        case .heads: return "heads"
+        case .sync: return "sync"
         case .want: return "want"
         case .depositRequest: return "deposit-request"
         case .depositReceipt: return "deposit-receipt"
@@ -44,9 +46,10 @@ public enum Message: Sendable {
             out.append(1)
             out.appendBigEndian(UInt32(list.count))
             for bytes in list { Blake2b.hash256(bytes).appendBytes(to: &out) }
-        case let .heads(ids, reply):
+        case let .sync(vector, ids, reply):
             out.append(2)
             out.append(reply ? 1 : 0)
+            for seq in vector { out.appendBigEndian(seq) }
             for id in ids { id.appendBytes(to: &out) }
         case let .want(ids):
             out.append(3)

@@ -193,7 +193,7 @@ public final class LabRun {
         }
         messages.delivered += 1
         if case .depositReceipt = message { monitor.reach(.depositThroughChain) }
-        let effects = node.receive(from: from, message: message, out: &outgoing)
+        let effects = node.receive(from: from, message: message, now: now, out: &outgoing)
         if effects.buffered > 0 { monitor.reach(.operationBuffered) }
         if effects.fetchedMissing { monitor.reach(.recursiveFetch) }
         if effects.rollbacks > 0 { monitor.reach(.lateOperationRolledBack) }
