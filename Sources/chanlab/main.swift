@@ -38,17 +38,26 @@ struct Run: ParsableCommand {
     @Flag(help: "Run each scenario twice and fail on any difference, naming the first differing event.")
     var checkDeterminism = false
 
-    @Option(help: "Switch a planted bug into the system under test (see `chanlab demo --help`); repeatable.")
+    @Option(help: "Switch a planted bug into the system under test; repeatable. --list-plants shows them.")
     var plant: [String] = []
 
+    @Flag(help: "List the plantable bugs, one per line, name first.")
+    var listPlants = false
+
     func run() throws {
+        if listPlants {
+            for entry in Plants.named { print("\(entry.name)\t\(entry.what)") }
+            return
+        }
         var bugs = PlantedBugs()
+        var labBugs = LabBugs()
         for name in plant {
-            guard let entry = PlantedBugs.named.first(where: { $0.name == name }) else {
-                printError("unknown planted bug '\(name)'; known: \(PlantedBugs.named.map(\.name).joined(separator: ", "))")
+            guard let entry = Plants.named.first(where: { $0.name == name }) else {
+                printError("unknown planted bug '\(name)'; known: \(Plants.named.map(\.name).joined(separator: ", "))")
                 throw ExitCode(2)
             }
-            bugs.insert(entry.bug)
+            bugs.formUnion(entry.core)
+            labBugs.formUnion(entry.lab)
         }
         var files = [String]()
         for path in paths.isEmpty ? ["scenarios"] : paths {
@@ -86,7 +95,7 @@ struct Run: ParsableCommand {
                 continue
             }
             let start = ContinuousClock.now
-            var report = ScenarioRunner.run(scenario, seed: seed, bugs: bugs)
+            var report = ScenarioRunner.run(scenario, seed: seed, bugs: bugs, labBugs: labBugs)
             report.wallMillis = elapsedMillis(since: start)
             allPassed = allPassed && report.passed
             if json {

@@ -28,6 +28,7 @@ public final class ChannelNode {
     let key: KeyPair
     let replicaLimits: ReplicaLimits
     let bugs: PlantedBugs
+    let labBugs: LabBugs
     let memo: SignatureMemo
     let peers: [Int]
     let messageBytesMax: Int
@@ -60,8 +61,9 @@ public final class ChannelNode {
 
     init(
         index: ParticipantIndex, config: ChannelConfig, nodeConfig: NodeConfig, key: KeyPair, limits: ReplicaLimits,
-        bugs: PlantedBugs, memo: SignatureMemo, seed: UInt64, messageBytesMax: Int
+        bugs: PlantedBugs, labBugs: LabBugs = [], memo: SignatureMemo, seed: UInt64, messageBytesMax: Int
     ) {
+        self.labBugs = labBugs
         self.index = index
         self.config = config
         self.nodeConfig = nodeConfig
@@ -174,7 +176,7 @@ public final class ChannelNode {
                 }
             }
             effects.rollbacks = replica.stats.rollbacks - rollbacksBefore
-            if replica.pendingCount > 0, from != Int(index), now >= (fetchAllowed[from] ?? .zero) {
+            if replica.pendingCount > 0, from != Int(index), now >= (fetchAllowed[from] ?? .zero), !labBugs.contains(.noAntiEntropy) {
                 // Recursive fetch, in bounded batches: ask the sender, who accepted these, for
                 // what they cite, and for everything after our version vector. At most one
                 // such request per peer per half sync interval, so gossip cannot flood it.
@@ -230,7 +232,7 @@ public final class ChannelNode {
 
     /// Starts an anti-entropy exchange with one random peer.
     func syncTick(out: inout [Send]) {
-        guard up, online, let replica, let peer = choosePeers(1).first else { return }
+        guard up, online, let replica, !labBugs.contains(.noAntiEntropy), let peer = choosePeers(1).first else { return }
         out.append(Send(to: peer, message: .sync(vector: replica.versionVector, heads: Array(replica.heads.prefix(nodeConfig.headsMax)), reply: true)))
     }
 

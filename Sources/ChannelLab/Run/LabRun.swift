@@ -20,6 +20,7 @@ public final class LabRun {
     public let seed: UInt64
     let config: ChannelConfig
     let nodes: [ChannelNode]
+    let labBugs: LabBugs
     let chain: ChainStub
     var network: Network
     let monitor: InvariantMonitor
@@ -47,8 +48,9 @@ public final class LabRun {
     ///   - seed: overrides the scenario's seed.
     ///   - bugs: planted bugs switched into every node's replica.
     ///   - recordEvents: keep a fingerprint and description of every event (determinism checks).
-    public init(scenario: Scenario, seed: UInt64? = nil, bugs: PlantedBugs = [], recordEvents: Bool = false) {
+    public init(scenario: Scenario, seed: UInt64? = nil, bugs: PlantedBugs = [], labBugs: LabBugs = [], recordEvents: Bool = false) {
         self.scenario = scenario
+        self.labBugs = labBugs
         let seed = seed ?? scenario.seed
         self.seed = seed
         let keys = (0..<scenario.participantCount).map { KeyPair(labSeed: seed, index: UInt32($0)) }
@@ -65,7 +67,7 @@ public final class LabRun {
         nodes = keys.enumerated().map { index, key in
             ChannelNode(
                 index: ParticipantIndex(index), config: config, nodeConfig: scenario.node, key: key, limits: ReplicaLimits(),
-                bugs: bugs, memo: memo, seed: seed, messageBytesMax: scenario.network.messageBytesMax)
+                bugs: bugs, labBugs: labBugs, memo: memo, seed: seed, messageBytesMax: scenario.network.messageBytesMax)
         }
         for node in nodes {
             node.applyObserver = { [unowned self] index, op, refusal, ledger in
@@ -166,7 +168,10 @@ public final class LabRun {
         let token = actors[id].spec.token
         switch actors[id].next(spendable: node.spendable(token)) {
         case let .transfer(to, amount):
-            if node.submit(.transfer(to: to, token: token, amount: amount)) != nil { submitted += 1 }
+            // Planted bug: every third transfer spends one more than the node safely can (an
+            // overdraft it knew of); the others keep money moving, so outcomes can depend on order.
+            let spend = labBugs.contains(.nodeOverspends) && submitted % 3 == 0 ? node.spendable(token) + 1 : amount
+            if node.submit(.transfer(to: to, token: token, amount: spend)) != nil { submitted += 1 }
         case let .withdraw(amount):
             if node.submit(.withdraw(token: token, amount: amount)) != nil { submitted += 1 }
         case let .deposit(amount):

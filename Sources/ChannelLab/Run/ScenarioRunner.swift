@@ -3,8 +3,8 @@ import ChannelCore
 /// Runs scenarios and compares runs: the entry points the command line and tests use.
 public enum ScenarioRunner {
     /// Runs `scenario` once.
-    public static func run(_ scenario: Scenario, seed: UInt64? = nil, bugs: PlantedBugs = []) -> RunReport {
-        LabRun(scenario: scenario, seed: seed, bugs: bugs).run()
+    public static func run(_ scenario: Scenario, seed: UInt64? = nil, bugs: PlantedBugs = [], labBugs: LabBugs = []) -> RunReport {
+        LabRun(scenario: scenario, seed: seed, bugs: bugs, labBugs: labBugs).run()
     }
 
     /// The outcome of running one scenario twice.

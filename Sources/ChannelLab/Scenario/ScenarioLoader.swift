@@ -96,7 +96,12 @@ private struct Parser {
         if let node = top["faults"] { scenario.faults = try faults(node, count: count, duration: duration) }
         if let node = top["workloads"] {
             scenario.workloads = try reader.sequence(node, "workloads").map { node throws(ScenarioError) in
-                try workload(node, count: count, duration: duration, roles: roles)
+                let spec = try workload(node, count: count, duration: duration, roles: roles)
+                guard tokens.contains(spec.token) else {
+                    let map = try reader.mapping(node, "workload", allowed: ["participants", "rate", "mix", "amount", "targets", "token", "from", "until", "bursts"])
+                    throw reader.error(map["token"] ?? node, "workload.token \(spec.token) is not one of the channel's tokens \(tokens)")
+                }
+                return spec
             }
         }
         if let node = top["liveness"] {
@@ -245,6 +250,7 @@ private struct Parser {
                 }
                 partitioned = true
             case "heal":
+                guard try reader.string(map["heal"]!, "heal") == "all" else { throw reader.error(map["heal"], "heal takes the value 'all'") }
                 guard partitioned else { throw reader.error(map["heal"], "heal at \(at) before any partition") }
                 partitioned = false
                 fault = .heal

@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+
+/// Goal: the command line's contract: exit 0 when all holds, 1 on a violation, 2 on bad
+/// input with `file:line:column`; the same scenario and seed give the same trace hash in two
+/// separate processes (each with its own randomly seeded hasher), and another seed another.
+@Suite(.serialized) struct CommandLineTests {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    static var binary: URL { repository.appendingPathComponent(".build/debug/chanlab") }
+
+    static func run(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.currentDirectoryURL = repository
+        var environment = ProcessInfo.processInfo.environment
+        environment.removeValue(forKey: "SWIFT_DETERMINISTIC_HASHING")
+        process.environment = environment
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    }
+
+    static func tempFile(_ text: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("chanlab-\(UUID().uuidString).yaml").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    static let small = """
+        name: cli-small
+        duration: 3s
+        participants: {count: 3, deposit: 100}
+        network: {latency: {uniform: [1ms, 20ms]}, loss: 0.1}
+        workloads:
+          - {participants: all, rate: 10, amount: [1, 5]}
+        """
+
+    @Test func binaryExists() {
+        #expect(FileManager.default.isExecutableFile(atPath: Self.binary.path), "build with `swift build --build-tests` first")
+    }
+
+    @Test func sameSeedGivesTheSameTraceHashInTwoProcessesAndAnotherSeedDoesNot() throws {
+        let file = try Self.tempFile(Self.small)
+        func hash(_ seed: Int) throws -> String {
+            let result = try Self.run(["run", file, "--seed", "\(seed)", "--json"])
+            #expect(result.status == 0, "\(result.err)")
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [String: Any])
+            #expect(json["seed"] as? Int == seed)
+            #expect(json["violations"] is [Any])
+            #expect((json["stateRoots"] as? [String])?.count == 3)
+            #expect(json["events"] is Int && json["simulatedMicros"] is Int && json["wallMillis"] is Double)
+            return try #require(json["traceHash"] as? String)
+        }
+        let first = try hash(5)
+        let second = try hash(5)
+        let other = try hash(6)
+        #expect(first.count == 64)
+        #expect(first == second)
+        #expect(first != other)
+    }
+
+    @Test func badInputExitsTwoWithFileLineAndColumn() throws {
+        let file = try Self.tempFile("name: x\nduration: 5s\nparticipants: {count: 3}\nfaults:\n  - {at: 1s, crash: 9}\n")
+        let result = try Self.run(["run", file])
+        #expect(result.status == 2)
+        #expect(result.err.contains("\(file):5:21: unknown participant 9"), "\(result.err)")
+        let missing = try Self.run(["run", "/nonexistent/file.yaml"])
+        #expect(missing.status == 2)
+        let plant = try Self.run(["run", file, "--plant", "no-such-bug"])
+        #expect(plant.status == 2)
+    }
+
+    @Test func aViolationExitsOneAndPrintsTheReproducingCommand() throws {
+        let file = try Self.tempFile(Self.small)
+        let result = try Self.run(["run", file, "--plant", "credit-without-debit"])
+        #expect(result.status == 1)
+        #expect(result.out.contains("conservation"))
+        #expect(result.out.contains("reproduce: chanlab run \(file) --seed 1"))
+    }
+
+    @Test func checkDeterminismPassesAndListPlantsNamesThem() throws {
+        let file = try Self.tempFile(Self.small)
+        let result = try Self.run(["run", file, "--check-determinism"])
+        #expect(result.status == 0, "\(result.out)")
+        #expect(result.out.contains("deterministic cli-small"))
+        let plants = try Self.run(["run", "--list-plants"])
+        #expect(plants.status == 0)
+        #expect(plants.out.split(separator: "\n").first?.hasPrefix("merge-in-arrival-order") == true)
+    }
+}

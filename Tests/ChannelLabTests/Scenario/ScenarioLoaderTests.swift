@@ -1,0 +1,81 @@
+import ChannelLab
+import Foundation
+import Testing
+
+/// Goal: every bundled scenario loads, and every kind of bad input names file, line and
+/// column precisely. Method: small broken documents, with the position of the culprit.
+@Suite struct ScenarioLoaderTests {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    @Test func everyBundledScenarioLoads() throws {
+        let files = ScenarioLoader.files(in: Self.repository.appendingPathComponent("scenarios").path)
+        #expect(files.count >= 8)
+        for file in files {
+            let scenario = try ScenarioLoader.load(path: file)
+            #expect(!scenario.name.isEmpty)
+        }
+    }
+
+    static let valid = """
+        name: t
+        duration: 5s
+        participants: {count: 3}
+        faults:
+          - {at: 1s, partition: [[0], [1, 2]]}
+          - {at: 2s, heal: all}
+        workloads:
+          - {participants: all, rate: 5, amount: [1, 10]}
+        """
+
+    @Test func aValidDocumentParsesWithItsValues() throws {
+        let scenario = try ScenarioLoader.parse(Self.valid, file: "t.yaml")
+        #expect(scenario.participantCount == 3)
+        #expect(scenario.duration == .seconds(5))
+        #expect(scenario.faults.count == 2)
+        #expect(scenario.workloads.first?.ratePerSecond == 5)
+    }
+
+    /// (document, line, column, fragment of the message)
+    static let broken: [(String, Int, Int, String)] = [
+        ("name: t\nduration: 5s\nparticipants: {count: 3}\ncolour: red\n", 4, 1, "unknown key 'colour'"),
+        ("name: t\nduration: five\nparticipants: {count: 3}\n", 2, 11, "needs a unit"),
+        ("name: t\nduration: 5s\nparticipants: {count: many}\n", 3, 23, "must be an integer"),
+        ("name: t\nduration: 5s\nparticipants: {count: 3}\nworkloads:\n  - {participants: [0, 7], rate: 1}\n", 5, 24, "unknown participant 7"),
+        ("name: t\nduration: 5s\nparticipants: {count: 3}\nworkloads:\n  - {participants: all, amount: [-5, 10]}\n", 5, 34, "must not be negative"),
+        ("name: t\nduration: 5s\nparticipants: {count: 3}\nfaults:\n  - {at: 1s, heal: all}\n  - {at: 2s, partition: [[0], [1, 2]]}\n", 5, 20, "heal at 1s before any partition"),
+        ("name: t\nduration: 5s\nparticipants: {count: 3}\nfaults:\n  - {at: 1s, restart: 2}\n", 5, 23, "has not crashed"),
+        ("name: t\nduration: 5s\nparticipants: {count: 3}\nfaults:\n  - {at: 9s, crash: 1}\n", 5, 10, "after the end of the run"),
+        ("name: t\nduration: 5s\nparticipants: {count: 3}\nnetwork: {loss: 1.5}\n", 4, 17, "at most 1"),
+        ("name: t\nduration: 5s\nparticipants: {count: 3}\nnetwork: {latency: {uniform: [50ms, 5ms]}}\n", 4, 30, "exceeds max"),
+        ("name: t\nduration: 5s\nparticipants: {count: 3}\nexpect: {violations: [nonsense]}\n", 4, 23, "unknown invariant 'nonsense'"),
+        ("name: t\nduration: 5s\nparticipants: [1, 2\n", 4, 1, "YAML syntax"),
+        ("duration: 5s\nparticipants: {count: 3}\n", 1, 1, "needs 'name'"),
+        ("name: t\nduration: 5s\nparticipants: {count: 3, roles: {1: pilot}}\n", 3, 37, "unknown role 'pilot'"),
+    ]
+
+    @Test(arguments: broken.indices)
+    func badInputNamesFileLineAndColumn(case index: Int) {
+        let (text, line, column, fragment) = Self.broken[index]
+        do {
+            _ = try ScenarioLoader.parse(text, file: "bad.yaml")
+            Issue.record("case \(index) parsed but should fail with \(fragment)")
+        } catch {
+            #expect(error.file == "bad.yaml")
+            #expect(error.message.contains(fragment), "case \(index): \(error)")
+            #expect(error.line == line, "case \(index): \(error)")
+            #expect(error.column == column, "case \(index): \(error)")
+            #expect(error.description.hasPrefix("bad.yaml:\(error.line):\(error.column): "))
+        }
+    }
+
+    @Test func randomGarbageNeverCrashesTheLoader() {
+        var rng = SeededRandom(seed: 77, stream: "yaml-garbage")
+        let pieces = ["name: t\n", "duration: 5s\n", "participants: {count: 3}\n", "- ", ": ", "{", "}", "[", "]", "\"", "'", "&a ", "*a ", "\t", "\n", "  ", "faults:\n", "at: ", "9", "-1", "crash: ", "x"]
+        for _ in 0..<2000 {
+            var text = ""
+            for _ in 0..<(1 + rng.index(30)) { text += pieces[rng.index(pieces.count)] }
+            do { _ = try ScenarioLoader.parse(text, file: "g.yaml") } catch { #expect(error.line >= 1 && error.column >= 1) }
+        }
+    }
+}
