@@ -146,36 +146,81 @@ struct Demo: ParsableCommand {
 }
 
 struct Bench: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Benchmarks: merge cost at two history sizes, and operation verify against raw libsodium.")
+    static let configuration = CommandConfiguration(
+        abstract: "Benchmarks: the simulator's operations per wall second against the libsodium sign+verify ceiling (10 and 100 nodes, 100k operations, with peak memory), and the merge cost at two history sizes.")
 
     @Flag(help: "Print the figures as JSON.")
     var json = false
 
-    @Option(help: "Comma-separated history sizes.")
+    @Option(help: "Comma-separated history sizes for the merge benchmark.")
     var sizes: String = "10000,200000"
+
+    @Option(help: "Operations per simulator case.")
+    var simOps: Int = 100_000
+
+    @Flag(help: "Only the simulator benchmark.")
+    var simOnly = false
+
+    @Flag(help: "Only the merge benchmark.")
+    var mergeOnly = false
+
+    struct Output: Encodable {
+        let simulator: SimBench.Result?
+        let merge: MergeBench.Result?
+    }
 
     func run() throws {
         let parsed = sizes.split(separator: ",").compactMap { Int($0) }
         guard !parsed.isEmpty, parsed.allSatisfy({ $0 >= 100 && $0 <= 2_000_000 }) else {
             throw ValidationError("--sizes must be numbers in 100...2000000")
         }
+        guard simOps >= 1000 && simOps <= 2_000_000 else { throw ValidationError("--sim-ops must be in 1000...2000000") }
         let clock = ContinuousClock()
         let origin = clock.now
         let now: () -> UInt64 = {
             let elapsed = clock.now - origin
             return UInt64(elapsed.components.seconds) * 1_000_000_000 + UInt64(elapsed.components.attoseconds / 1_000_000_000)
         }
-        let result = MergeBench.run(sizes: parsed, now: now, log: { if !json { print($0) } })
+        let log: (String) -> Void = { if !json { print($0) } }
+        var simulator: SimBench.Result?
+        var merge: MergeBench.Result?
+        if !mergeOnly {
+            simulator = SimBench.run(
+                cases: [(10, simOps, 10_000), (100, simOps, 10_000)], now: now, resetPeakMemory: PeakMemory.reset,
+                peakMemory: PeakMemory.read, log: log)
+        }
+        if !simOnly {
+            let result = MergeBench.run(sizes: parsed, now: now, log: log)
+            merge = result
+            if !json {
+                for size in result.sizes {
+                    print("merge @ \(size.operations) ops: \(Int(size.mergeNanosPerOp)) ns/op (\(size.rollbacks) rollbacks, \(size.replayedOps) replayed)")
+                }
+                print(String(format: "merge cost ratio %d/%d: %.2fx (target <= 1.5x)", result.sizes.last!.operations, result.sizes.first!.operations, result.mergeCostRatioLargeOverSmall))
+                print(String(format: "verify one operation: %.0f ns; raw libsodium verify: %.0f ns; ratio %.3fx", result.verifyOperationNanos, result.rawLibsodiumVerifyNanos, result.verifyRatioOperationOverRaw))
+            }
+        }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(result), as: UTF8.self))
-        } else {
-            for size in result.sizes {
-                print("merge @ \(size.operations) ops: \(Int(size.mergeNanosPerOp)) ns/op (\(size.rollbacks) rollbacks, \(size.replayedOps) replayed)")
-            }
-            print(String(format: "merge cost ratio %d/%d: %.2fx (target <= 1.5x)", result.sizes.last!.operations, result.sizes.first!.operations, result.mergeCostRatioLargeOverSmall))
-            print(String(format: "verify one operation: %.0f ns; raw libsodium verify: %.0f ns; ratio %.3fx", result.verifyOperationNanos, result.rawLibsodiumVerifyNanos, result.verifyRatioOperationOverRaw))
+            print(String(decoding: try encoder.encode(Output(simulator: simulator, merge: merge)), as: UTF8.self))
         }
+    }
+}
+
+/// Peak resident memory of this process, from Linux's /proc (VmHWM), resettable through
+/// /proc/self/clear_refs so that each benchmark case reports its own peak.
+enum PeakMemory {
+    static func reset() {
+        try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
+    }
+
+    static func read() -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            let kilobytes = line.split(separator: " ").compactMap { Int($0) }.first ?? 0
+            return kilobytes * 1024
+        }
+        return 0
     }
 }

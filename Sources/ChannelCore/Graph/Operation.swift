@@ -162,12 +162,16 @@ public struct SignedOperation: Hashable, Sendable {
     public let unsignedBytes: [UInt8]
     public let id: OperationID
     public let signature: Signature
+    /// The wire form: canonical unsigned bytes followed by the 64-byte signature. Stored once,
+    /// so every copy of the operation shares one buffer.
+    public let wireBytes: [UInt8]
 
     init(unsigned: UnsignedOperation, unsignedBytes: [UInt8], id: OperationID, signature: Signature) {
         self.unsigned = unsigned
         self.unsignedBytes = unsignedBytes
         self.id = id
         self.signature = signature
+        wireBytes = unsignedBytes + signature.bytes
     }
 
     /// Attaches `signature` to `unsigned` (valid or not; replicas verify).
@@ -182,8 +186,6 @@ public struct SignedOperation: Hashable, Sendable {
     public var preds: [OperationID] { unsigned.preds }
     public var payload: Payload { unsigned.payload }
 
-    /// The wire form: canonical unsigned bytes followed by the 64-byte signature.
-    public var wireBytes: [UInt8] { unsignedBytes + signature.bytes }
 
     /// Strict verification of the author's signature against `key`.
     public func verifySignature(key: PublicKey) -> Bool {

@@ -116,10 +116,11 @@ public struct BalanceLedger: Sendable {
     public private(set) var depositTotals: [TokenID: Int128] = [:]
     /// Accounts with a negative field; 0 unless the ledger is broken.
     public private(set) var negativeAccounts = 0
-    /// An incremental multiset hash of the state leaves (the sum of the first 128 bits of each
-    /// leaf's BLAKE2b-256): equal states have equal fingerprints, and it costs O(1) per
-    /// mutation, so checkers can compare replicas on every delivery. The Merkle `stateRoot` is
-    /// the commitment; this is only a cheap witness of equality.
+    /// An incremental multiset hash of the state entries (the wrapping sum of a 128-bit mix of
+    /// each entry's fields): equal states have equal fingerprints, and it costs a few
+    /// multiplications per mutation, so checkers can compare replicas on every delivery. It is
+    /// not collision resistant against an adversary: the Merkle `stateRoot` is the commitment,
+    /// this is only a cheap witness of (in)equality for the lab.
     public private(set) var fingerprint: UInt128 = 0
     /// Undo records of every mutation, when journaling is on (`nil` when off). The replica
     /// rolls back by reverting them, at a cost proportional to what is undone, never to the
@@ -192,35 +193,54 @@ public struct BalanceLedger: Sendable {
         if let old = accounts[key] {
             tokenTotals[key.token, default: 0] -= old.total
             if old.isNegative { negativeAccounts -= 1 }
-            fingerprint &-= Self.leafFingerprint(Self.accountLeaf(key, old))
+            fingerprint &-= Self.fingerprint(key, old)
         }
         accounts[key] = new
         if let new {
             tokenTotals[key.token, default: 0] += new.total
             if new.isNegative { negativeAccounts += 1 }
-            fingerprint &+= Self.leafFingerprint(Self.accountLeaf(key, new))
+            fingerprint &+= Self.fingerprint(key, new)
         }
     }
 
     private mutating func storeLock(_ id: OperationID, _ new: LockRecord?) {
-        if let old = locks[id] { fingerprint &-= Self.leafFingerprint(Self.lockLeaf(id, old)) }
+        if let old = locks[id] { fingerprint &-= Self.fingerprint(id, old) }
         locks[id] = new
-        if let new { fingerprint &+= Self.leafFingerprint(Self.lockLeaf(id, new)) }
+        if let new { fingerprint &+= Self.fingerprint(id, new) }
     }
 
     private mutating func storeReceipt(_ nonce: UInt64, used: Bool) {
+        var mix = Mix128(tag: 0x52)
+        mix.add(nonce)
         if used {
             precondition(usedReceipts.insert(nonce).inserted)
-            fingerprint &+= Self.leafFingerprint(Self.receiptLeaf(nonce))
+            fingerprint &+= mix.value
         } else {
             precondition(usedReceipts.remove(nonce) != nil)
-            fingerprint &-= Self.leafFingerprint(Self.receiptLeaf(nonce))
+            fingerprint &-= mix.value
         }
     }
 
-    private static func leafFingerprint(_ leaf: [UInt8]) -> UInt128 {
-        let digest = Blake2b.hash256(leaf)
-        return UInt128(digest.w0) << 64 | UInt128(digest.w1)
+    static func fingerprint(_ key: AccountKey, _ account: Account) -> UInt128 {
+        var mix = Mix128(tag: 0x41)
+        mix.add(UInt64(key.participant) << 32 | UInt64(key.token))
+        mix.addWide(account.balance)
+        mix.addWide(account.locked)
+        mix.addWide(account.withdrawn)
+        return mix.value
+    }
+
+    static func fingerprint(_ id: OperationID, _ lock: LockRecord) -> UInt128 {
+        var mix = Mix128(tag: 0x4C)
+        mix.add(id.w0)
+        mix.add(id.w1)
+        mix.add(id.w2)
+        mix.add(id.w3)
+        mix.add(UInt64(lock.owner) << 32 | UInt64(lock.token))
+        mix.addWide(Int128(lock.amount))
+        mix.add(lock.untilHeight)
+        mix.add(lock.released ? 1 : 0)
+        return mix.value
     }
 
     /// The account of `participant` in `token` (zero if never touched).
@@ -359,4 +379,45 @@ public struct BalanceLedger: Sendable {
         leaf.appendBigEndian(UInt128(bitPattern: account.withdrawn))
         return leaf
     }
+}
+
+/// A 128-bit mixing hash of 64-bit words: two multiply–rotate lanes with distinct odd
+/// constants, finished with SplitMix64's finalizer. Fast, allocation-free and deterministic in
+/// every process. For fingerprints only (not collision resistant against an adversary).
+struct Mix128 {
+    private var low: UInt64
+    private var high: UInt64
+
+    init(tag: UInt64) {
+        low = 0x243F_6A88_85A3_08D3 ^ tag
+        high = 0x1319_8A2E_0370_7344 &+ tag
+    }
+
+    @inline(__always)
+    static func finalize(_ value: UInt64) -> UInt64 {
+        var z = value
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    @inline(__always)
+    mutating func add(_ word: UInt64) {
+        low = ((low ^ word) &* 0x9E37_79B9_7F4A_7C15).rotatedLeft(by: 29)
+        high = ((high &+ word) &* 0xC2B2_AE3D_27D4_EB4F).rotatedLeft(by: 31) ^ low
+    }
+
+    @inline(__always)
+    mutating func addWide(_ wide: Int128) {
+        let bits = UInt128(bitPattern: wide)
+        add(UInt64(truncatingIfNeeded: bits >> 64))
+        add(UInt64(truncatingIfNeeded: bits))
+    }
+
+    var value: UInt128 { UInt128(Mix128.finalize(high ^ low.rotatedLeft(by: 17))) << 64 | UInt128(Mix128.finalize(low &+ 0x9E37_79B9_7F4A_7C15)) }
+}
+
+extension UInt64 {
+    @inline(__always)
+    func rotatedLeft(by count: UInt64) -> UInt64 { (self << count) | (self >> (64 - count)) }
 }

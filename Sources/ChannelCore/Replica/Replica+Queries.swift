@@ -10,6 +10,12 @@ extension Replica {
     /// Ids of accepted operations that no accepted operation cites, sorted.
     public var heads: [OperationID] { headSet.sorted() }
 
+    /// Whether `id` is accepted, buffered or refused on record (receiving it again changes
+    /// nothing).
+    public func knows(_ id: OperationID) -> Bool {
+        nodes.index(forKey: id) != nil || pending.index(forKey: id) != nil || graphRejected.index(forKey: id) != nil
+    }
+
     /// Whether `id` is accepted.
     public func contains(_ id: OperationID) -> Bool { nodes[id] != nil }
 

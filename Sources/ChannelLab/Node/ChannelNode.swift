@@ -47,7 +47,10 @@ public final class ChannelNode {
     private var author: AuthorChain
     /// Own deposits minus own debits: a lower bound of what the node may spend.
     private var ownNet: [TokenID: Int128] = [:]
+    /// Own operations not yet pushed (to every peer).
     private var outbox = Deque<OperationID>()
+    /// Others' operations not yet relayed (to `gossipFanout` random peers).
+    private var relays = Deque<OperationID>()
     /// Receipt nonces this node has already deposited (a duplicated receipt message must not
     /// make an honest node deposit twice).
     private var usedReceipts: Set<UInt64> = []
@@ -136,9 +139,15 @@ public final class ChannelNode {
     private func record(accepted ids: [OperationID]) {
         guard let replica else { return }
         for id in ids {
-            log.append(replica.operation(id)!.wireBytes)
-            if outbox.count >= nodeConfig.outboxOpsMax { outbox.removeFirst() }
-            outbox.append(id)
+            let op = replica.operation(id)!
+            log.append(op)
+            if op.author == index {
+                if outbox.count >= nodeConfig.outboxOpsMax { outbox.removeFirst() }
+                outbox.append(id)
+            } else if nodeConfig.gossipFanout > 0 {
+                if relays.count >= nodeConfig.outboxOpsMax { relays.removeFirst() }
+                relays.append(id)
+            }
         }
     }
 
@@ -153,12 +162,18 @@ public final class ChannelNode {
             let rollbacksBefore = replica.stats.rollbacks
             var verified = [SignedOperation]()
             verified.reserveCapacity(list.count)
-            for bytes in list {
+            for item in list {
                 let op: SignedOperation
-                do { op = try WireDecoder.decodeSigned(bytes) } catch {
-                    effects.malformed += 1
-                    continue
+                switch item {
+                case let .op(decoded):
+                    op = decoded
+                case let .bytes(bytes):
+                    do { op = try WireDecoder.decodeSigned(bytes) } catch {
+                        effects.malformed += 1
+                        continue
+                    }
                 }
+                if replica.knows(op.id) { continue }
                 if op.channel == config.channel, let participant = config.participant(op.author) {
                     if memo.verify(op, key: participant.publicKey) { verified.append(op) } else { effects.refused += 1 }
                 } else if case .rejected = replica.receive(op) {
@@ -188,12 +203,12 @@ public final class ChannelNode {
             }
         case let .sync(vector, theirs, reply):
             let batch = replica.operations(after: vector, limit: nodeConfig.syncBatchOpsMax)
-            sendOps(batch.map(\.wireBytes), to: from, out: &out)
+            sendOps(batch.map(WireItem.op), to: from, out: &out)
             let missing = theirs.filter { !replica.contains($0) }
             if !missing.isEmpty { out.append(Send(to: from, message: .want(Array(missing.prefix(nodeConfig.wantIdsMax))))) }
             if reply { out.append(Send(to: from, message: .sync(vector: replica.versionVector, heads: Array(replica.heads.prefix(nodeConfig.headsMax)), reply: false))) }
         case let .want(ids):
-            sendOps(ids.prefix(nodeConfig.wantIdsMax).compactMap { replica.operation($0)?.wireBytes }, to: from, out: &out)
+            sendOps(ids.prefix(nodeConfig.wantIdsMax).compactMap { replica.operation($0).map(WireItem.op) }, to: from, out: &out)
         case .depositRequest:
             break
         case let .depositReceipt(receipt):
@@ -204,30 +219,39 @@ public final class ChannelNode {
 
     /// Sends operations in messages of at most `syncBatchOpsMax` operations and
     /// `messageBytesMax` bytes.
-    private func sendOps(_ all: [[UInt8]], to peer: Int, out: inout [Send]) {
-        var batch = [[UInt8]]()
+    private func sendOps(_ all: [WireItem], to peer: Int, out: inout [Send]) {
+        var batch = [WireItem]()
         var bytes = 8
-        for op in all {
-            if batch.count == nodeConfig.syncBatchOpsMax || bytes + op.count + 4 > messageBytesMax {
+        for item in all {
+            if batch.count == nodeConfig.syncBatchOpsMax || bytes + item.byteCount + 4 > messageBytesMax {
                 out.append(Send(to: peer, message: .ops(batch)))
                 batch.removeAll()
                 bytes = 8
             }
-            batch.append(op)
-            bytes += op.count + 4
+            batch.append(item)
+            bytes += item.byteCount + 4
         }
         if !batch.isEmpty { out.append(Send(to: peer, message: .ops(batch))) }
     }
 
     // MARK: Timers
 
-    /// Pushes up to one batch of new operations to `gossipFanout` random peers.
+    /// Pushes up to one batch of own new operations to every peer, and up to one batch of
+    /// others' to `gossipFanout` random peers.
     func gossipTick(out: inout [Send]) {
-        guard up, online, let replica, !outbox.isEmpty, !peers.isEmpty else { return }
-        var ids = [OperationID]()
-        while ids.count < nodeConfig.syncBatchOpsMax, let id = outbox.popFirst() { ids.append(id) }
-        let bytes = ids.compactMap { replica.operation($0)?.wireBytes }
-        for peer in choosePeers(nodeConfig.gossipFanout) { sendOps(bytes, to: peer, out: &out) }
+        guard up, online, let replica, !peers.isEmpty else { return }
+        if !outbox.isEmpty {
+            var ids = [OperationID]()
+            while ids.count < nodeConfig.syncBatchOpsMax, let id = outbox.popFirst() { ids.append(id) }
+            let items = ids.compactMap { replica.operation($0).map(WireItem.op) }
+            for peer in peers { sendOps(items, to: peer, out: &out) }
+        }
+        if !relays.isEmpty {
+            var ids = [OperationID]()
+            while ids.count < nodeConfig.syncBatchOpsMax, let id = relays.popFirst() { ids.append(id) }
+            let items = ids.compactMap { replica.operation($0).map(WireItem.op) }
+            for peer in choosePeers(nodeConfig.gossipFanout) { sendOps(items, to: peer, out: &out) }
+        }
     }
 
     /// Starts an anti-entropy exchange with one random peer.
@@ -253,7 +277,7 @@ public final class ChannelNode {
     }
 
     /// Whether the node has new operations not yet pushed.
-    public var hasOutbox: Bool { !outbox.isEmpty }
+    public var hasOutbox: Bool { !outbox.isEmpty || !relays.isEmpty }
 
     // MARK: Faults
 
@@ -262,6 +286,7 @@ public final class ChannelNode {
         up = false
         replica = nil
         outbox.removeAll()
+        relays.removeAll()
         fetchAllowed.removeAll()
     }
 
@@ -275,8 +300,7 @@ public final class ChannelNode {
         var lastOwn: SignedOperation?
         ownNet.removeAll()
         usedReceipts.removeAll()
-        for bytes in log.entries {
-            let op = try! WireDecoder.decodeSigned(bytes)
+        for op in log.entries {
             _ = replica.receive(preverified: op)
             if op.author == index {
                 if lastOwn == nil || op.seq > lastOwn!.seq { lastOwn = op }

@@ -1,17 +1,19 @@
-/// A node's durable operation log: the wire bytes of every operation the node accepted, in
-/// acceptance order (a causal order). It models a disk: it survives crashes and restarts;
+/// A node's durable operation log: every operation the node accepted (held with its canonical
+/// wire bytes), in acceptance order (a causal order). It models a disk: it survives crashes and restarts;
 /// everything else a node holds is memory and is lost.
+import ChannelCore
+
 public struct DurableLog: Sendable {
-    public private(set) var entries: [[UInt8]] = []
+    public private(set) var entries: [SignedOperation] = []
     /// Most entries one log holds; the run stops with an error beyond it.
     public static let entriesMax = 4_000_000
 
     public init() {}
 
-    /// Appends one operation's wire bytes.
-    public mutating func append(_ bytes: [UInt8]) {
+    /// Appends one operation.
+    public mutating func append(_ op: SignedOperation) {
         precondition(entries.count < DurableLog.entriesMax, "durable log full")
-        entries.append(bytes)
+        entries.append(op)
     }
 
     public var count: Int { entries.count }

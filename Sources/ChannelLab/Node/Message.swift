@@ -1,10 +1,27 @@
 import ChannelCore
 
-/// What travels between processes. Operations travel as canonical wire bytes and are decoded
-/// (and so validated) by the receiver, exactly as from a real peer.
+/// One operation on the wire. Honest senders send operations they decoded or built; the
+/// simulator carries the decoded value (with its canonical bytes) rather than making every
+/// receiver decode the same bytes again — decoding is a pure function and `decode(encode(op))
+/// == op` is tested, so this changes cost, not behaviour. Arbitrary bytes (from a Byzantine
+/// sender, say) travel as `.bytes` and every receiver decodes them.
+public enum WireItem: Sendable {
+    case op(SignedOperation)
+    case bytes([UInt8])
+
+    /// Size on the wire.
+    public var byteCount: Int {
+        switch self {
+        case let .op(op): return op.wireBytes.count
+        case let .bytes(bytes): return bytes.count
+        }
+    }
+}
+
+/// What travels between processes.
 public enum Message: Sendable {
-    /// Signed operations: pushed gossip or the answer to a `want`.
-    case ops([[UInt8]])
+    /// Signed operations: pushed gossip or the answer to a `want` or `sync`.
+    case ops([WireItem])
     /// Anti-entropy: the sender's version vector and heads. The receiver sends back the
     /// operations the vector lacks (bounded batches), asks for unknown heads (fork branches),
     /// and, when `reply`, answers with its own summary so the exchange goes both ways.
@@ -20,7 +37,7 @@ public enum Message: Sendable {
     /// The size on the wire, in bytes: payload plus an 8-byte header per item.
     public var byteCount: Int {
         switch self {
-        case let .ops(list): return 8 + list.reduce(0) { $0 + $1.count + 4 }
+        case let .ops(list): return 8 + list.reduce(0) { $0 + $1.byteCount + 4 }
         case let .sync(vector, ids, _): return 9 + vector.count * 8 + ids.count * 32
         case let .want(ids): return 8 + ids.count * 32
         case .depositRequest: return 8 + 20
@@ -45,7 +62,16 @@ public enum Message: Sendable {
         case let .ops(list):
             out.append(1)
             out.appendBigEndian(UInt32(list.count))
-            for bytes in list { Blake2b.hash256(bytes).appendBytes(to: &out) }
+            for item in list {
+                switch item {
+                case let .op(op):
+                    op.id.appendBytes(to: &out)
+                    out.append(contentsOf: op.signature.bytes)
+                case let .bytes(bytes):
+                    out.appendBigEndian(UInt32(bytes.count))
+                    out.append(contentsOf: bytes)
+                }
+            }
         case let .sync(vector, ids, reply):
             out.append(2)
             out.append(reply ? 1 : 0)

@@ -203,7 +203,7 @@ private struct Parser {
         var config = NodeConfig()
         if let value = map["gossipInterval"] { config.gossipInterval = try reader.duration(value, "node.gossipInterval", max: .seconds(60)) }
         if let value = map["syncInterval"] { config.syncInterval = try reader.duration(value, "node.syncInterval", max: .seconds(60)) }
-        if let value = map["gossipFanout"] { config.gossipFanout = Int(try reader.integer(value, "node.gossipFanout", 1...64)) }
+        if let value = map["gossipFanout"] { config.gossipFanout = Int(try reader.integer(value, "node.gossipFanout", 0...64)) }
         if let value = map["syncBatchOpsMax"] { config.syncBatchOpsMax = Int(try reader.integer(value, "node.syncBatchOpsMax", 1...4096)) }
         guard config.gossipInterval.micros >= 100, config.syncInterval.micros >= 100 else {
             throw reader.error(node, "node intervals must be at least 100us")
