@@ -106,7 +106,38 @@ public struct ApplyContext: Sendable {
 /// debits it, and every debit is an operation on the owner's chain (DESIGN.md, "Why author
 /// chains"), so honest operations never conflict with each other.
 public struct BalanceLedger: Sendable {
-    public private(set) var accounts: [AccountKey: Account] = [:]
+    /// Accounts in a dense grid, `grid[slot][participant]`, where a token's slot is its
+    /// position in `slots` (learned on first use). Participants and tokens are few and
+    /// bounded, so lookups are two array indexings instead of a hash.
+    private var slots: [TokenID] = []
+    private var grid: [[Account?]] = []
+    /// Accounts ever touched.
+    public private(set) var accountCount = 0
+
+    /// Every touched account by key (built on demand, for checkers and reports).
+    /// - Complexity: O(participants × tokens).
+    public var accounts: [AccountKey: Account] {
+        var out = [AccountKey: Account]()
+        for (slot, token) in slots.enumerated() {
+            for (participant, account) in grid[slot].enumerated() {
+                if let account { out[AccountKey(participant: ParticipantIndex(participant), token: token)] = account }
+            }
+        }
+        return out
+    }
+
+    @inline(__always)
+    private func slot(of token: TokenID) -> Int? {
+        for index in slots.indices where slots[index] == token { return index }
+        return nil
+    }
+
+    @inline(__always)
+    private func storedAccount(_ key: AccountKey) -> Account? {
+        guard let slot = slot(of: key.token) else { return nil }
+        let row = grid[slot]
+        return Int(key.participant) < row.count ? row[Int(key.participant)] : nil
+    }
     public private(set) var locks: [OperationID: LockRecord] = [:]
     public private(set) var usedReceipts: Set<UInt64> = []
     /// Per token, Σ (balance + locked + withdrawn) over accounts, kept incrementally.
@@ -165,7 +196,7 @@ public struct BalanceLedger: Sendable {
     }
 
     private mutating func credit(_ key: AccountKey, balance: Int128 = 0, locked: Int128 = 0, withdrawn: Int128 = 0) {
-        let old = accounts[key]
+        let old = storedAccount(key)
         journal?.append(.account(key, old))
         var account = old ?? Account()
         account.balance += balance
@@ -190,12 +221,28 @@ public struct BalanceLedger: Sendable {
     // count and the fingerprint in step with every change, forward and in revert.
 
     private mutating func storeAccount(_ key: AccountKey, _ new: Account?) {
-        if let old = accounts[key] {
+        if let old = storedAccount(key) {
             tokenTotals[key.token, default: 0] -= old.total
             if old.isNegative { negativeAccounts -= 1 }
             fingerprint &-= Self.fingerprint(key, old)
+            accountCount -= 1
         }
-        accounts[key] = new
+        let slot: Int
+        if let known = self.slot(of: key.token) {
+            slot = known
+        } else {
+            precondition(slots.count < ChannelConfig.tokensMax, "more tokens than a channel may hold")
+            slots.append(key.token)
+            grid.append([])
+            slot = slots.count - 1
+        }
+        let participant = Int(key.participant)
+        precondition(participant < ChannelConfig.participantsMax, "participant beyond the channel limit")
+        if grid[slot].count <= participant {
+            grid[slot].append(contentsOf: repeatElement(nil, count: participant + 1 - grid[slot].count))
+        }
+        grid[slot][participant] = new
+        if new != nil { accountCount += 1 }
         if let new {
             tokenTotals[key.token, default: 0] += new.total
             if new.isNegative { negativeAccounts += 1 }
@@ -245,7 +292,7 @@ public struct BalanceLedger: Sendable {
 
     /// The account of `participant` in `token` (zero if never touched).
     public func account(_ participant: ParticipantIndex, _ token: TokenID) -> Account {
-        accounts[AccountKey(participant: participant, token: token)] ?? Account()
+        storedAccount(AccountKey(participant: participant, token: token)) ?? Account()
     }
 
     /// Applies `op` or explains why not. On rejection the ledger is unchanged.
@@ -326,19 +373,21 @@ public struct BalanceLedger: Sendable {
     /// (checkers compare it with `tokenTotals` and `depositTotals`).
     /// - Complexity: O(accounts).
     public func total(of token: TokenID) -> Int128 {
+        guard let slot = slot(of: token) else { return 0 }
         var sum: Int128 = 0
-        for (key, account) in accounts where key.token == token { sum += account.total }
+        for account in grid[slot] { if let account { sum += account.total } }
         return sum
     }
 
     /// The Merkle leaves of the state, in canonical order: accounts sorted by key, then locks
     /// sorted by id, then used receipt nonces ascending (docs/wire-format.md, "State root").
     public func stateLeaves() -> (accounts: [AccountKey], leaves: [[UInt8]]) {
-        let accountKeys = accounts.keys.sorted()
+        let all = accounts
+        let accountKeys = all.keys.sorted()
         var leaves = [[UInt8]]()
-        leaves.reserveCapacity(accounts.count + locks.count + usedReceipts.count)
+        leaves.reserveCapacity(all.count + locks.count + usedReceipts.count)
         for key in accountKeys {
-            leaves.append(BalanceLedger.accountLeaf(key, accounts[key]!))
+            leaves.append(BalanceLedger.accountLeaf(key, all[key]!))
         }
         for id in locks.keys.sorted() {
             leaves.append(BalanceLedger.lockLeaf(id, locks[id]!))
