@@ -10,6 +10,22 @@ struct Chanlab: ParsableCommand {
         abstract: "ChannelLab: a deterministic Byzantine fault-injection lab for BFT-CRDT state channels.",
         subcommands: [Run.self, Demo.self, Bench.self],
         defaultSubcommand: Run.self)
+
+    /// Like ArgumentParser's `main`, except that bad arguments exit with status 2 (bad
+    /// input), as every other kind of bad input does, instead of 64.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .validationFailure {
+                printError(fullMessage(for: error))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 /// Milliseconds since `start` on the monotonic clock (the front end's business, never the lab's).
@@ -43,6 +59,9 @@ struct Run: ParsableCommand {
 
     @Flag(help: "List the plantable bugs, one per line, name first.")
     var listPlants = false
+
+    @Option(help: .hidden)
+    var recordEvents: String?
 
     func run() throws {
         if listPlants {
@@ -81,13 +100,23 @@ struct Run: ParsableCommand {
                 throw ExitCode(2)
             }
         }
+        if let path = recordEvents {
+            // Child side of --check-determinism: one scenario, its events written to `path`.
+            guard scenarios.count == 1 else { throw ValidationError("--record-events takes one scenario file") }
+            let recorded = ScenarioRunner.record(scenarios[0], seed: seed, bugs: bugs, labBugs: labBugs)
+            try recorded.lines.write(toFile: path, atomically: true, encoding: .utf8)
+            return
+        }
         var allPassed = true
         var reports = [RunReport]()
-        for scenario in scenarios {
+        for (scenario, file) in zip(scenarios, files) {
             if checkDeterminism {
-                let check = ScenarioRunner.checkDeterminism(scenario, seed: seed)
+                // One run here, one in a child process (its own hash seed, no shared state).
+                let here = ScenarioRunner.record(scenario, seed: seed, bugs: bugs, labBugs: labBugs)
+                let there = try childRecording(file: file, seed: seed ?? scenario.seed)
+                let check = ScenarioRunner.compare(here, there)
                 if check.identical {
-                    if !json { print("deterministic \(scenario.name): trace \(check.traceHashes.0.prefix(16)) twice") }
+                    if !json { print("deterministic \(scenario.name): trace \(check.traceHashes.0.prefix(16)) in two processes, \(here.fingerprints.count) events") }
                 } else {
                     allPassed = false
                     print("NONDETERMINISTIC \(scenario.name): \(check.traceHashes.0.prefix(16)) vs \(check.traceHashes.1.prefix(16)); \(check.firstDifference ?? "same events, different hash")")
@@ -114,6 +143,29 @@ struct Run: ParsableCommand {
             print("\(reports.count + scenarios.count - reports.count) scenarios: \(allPassed ? "all passed" : "FAILURES")")
         }
         if !allPassed { throw ExitCode(1) }
+    }
+}
+
+extension Run {
+    /// Runs this scenario in a child `chanlab` process and reads back its recorded events.
+    func childRecording(file: String, seed: UInt64) throws -> ScenarioRunner.RecordedRun {
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("chanlab-events-\(ProcessInfo.processInfo.processIdentifier)-\(seed).txt").path
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        process.arguments = ["run", file, "--seed", "\(seed)", "--record-events", output] + plant.flatMap { ["--plant", $0] }
+        var environment = ProcessInfo.processInfo.environment
+        environment.removeValue(forKey: "SWIFT_DETERMINISTIC_HASHING")
+        process.environment = environment
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0, let text = try? String(contentsOfFile: output, encoding: .utf8),
+            let recorded = ScenarioRunner.RecordedRun(lines: text)
+        else {
+            printError("the child run for \(file) failed (status \(process.terminationStatus))")
+            throw ExitCode(1)
+        }
+        return recorded
     }
 }
 

@@ -6,8 +6,8 @@
 /// last `ReplicaLimits.undoOpsMax` operations; an operation later than that rebuilds the ledger.
 extension Replica {
     func merge(_ node: GraphNode) {
-        if let batch = deferredMerge {
-            deferredMerge = batch + [node.key]
+        if deferredMerge != nil {
+            deferredMerge!.append(node.key)
             return
         }
         merge(keys: [node.key])

@@ -103,7 +103,8 @@ public final class Replica {
     }
 
     private func admit(_ op: SignedOperation) -> ReceiveOutcome {
-        guard nodes.count < limits.graphOpsMax else { return .rejected(.graphFull(limit: limits.graphOpsMax)) }
+        do { try op.unsigned.validate() } catch { return .rejected(.malformed(error)) }
+        guard nodes.count + graphRejected.count < limits.graphOpsMax else { return .rejected(.graphFull(limit: limits.graphOpsMax)) }
         var missing = 0
         for pred in op.preds where nodes[pred] == nil {
             if let record = graphRejected[pred] {
@@ -153,6 +154,8 @@ public final class Replica {
                 }
                 missingCounts[waiter] = nil
                 guard let op = pending.removeValue(forKey: waiter) else { continue }
+                // Buffered operations count against the graph limit when they are released too.
+                guard nodes.count + graphRejected.count < limits.graphOpsMax else { continue }
                 if case .accepted = accept(op) {
                     accepted.append(op.id)
                     ready.append(op.id)
@@ -232,6 +235,21 @@ public final class Replica {
         }
     }
 
+    /// Removes `waiter` from the wait lists of its other predecessors, and those predecessors
+    /// from the missing set once nobody waits for them.
+    private func forgetWaiter(_ waiter: OperationID, citing preds: [OperationID], except cause: OperationID) {
+        for pred in preds where pred != cause {
+            guard var list = waiters[pred] else { continue }
+            list.removeAll { $0 == waiter }
+            if list.isEmpty {
+                waiters[pred] = nil
+                missingSet.remove(pred)
+            } else {
+                waiters[pred] = list
+            }
+        }
+    }
+
     /// Records an attributable graph rejection of `op` and, iteratively, of every buffered
     /// operation that waits on it.
     private func recordGraphRejection(_ op: SignedOperation, _ reason: GraphRejection) {
@@ -244,6 +262,7 @@ public final class Replica {
             for waiter in waiting {
                 guard let waitingOp = pending.removeValue(forKey: waiter) else { continue }
                 missingCounts[waiter] = nil
+                forgetWaiter(waiter, citing: waitingOp.preds, except: next)
                 graphRejected[waiter] = RejectionRecord(
                     id: waiter, author: waitingOp.author, seq: waitingOp.seq,
                     reason: .graph(.predecessorRejected(next)), kind: .invalidInCausalPast)

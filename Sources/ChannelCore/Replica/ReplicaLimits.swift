@@ -12,7 +12,7 @@ public struct ReplicaLimits: Sendable, Hashable {
 
     public init(pendingOpsMax: Int = 8192, graphOpsMax: Int = 1 << 22, undoOpsMax: Int = 1 << 16) {
         precondition(pendingOpsMax > 0)
-        precondition(graphOpsMax > 0)
+        precondition(graphOpsMax > 0 && graphOpsMax <= 1 << 30, "graphOpsMax bounds ledger sums (see WireLimits.amountMax)")
         precondition(undoOpsMax > 0)
         self.pendingOpsMax = pendingOpsMax
         self.graphOpsMax = graphOpsMax

@@ -87,6 +87,30 @@ public enum WireDecoder {
     }
 }
 
+extension UnsignedOperation {
+    /// Checks the field rules the canonical encoding enforces (seq ≥ 1, at most
+    /// `WireLimits.predsMax` strictly ascending preds, amounts in `1...amountMax`). The decoder
+    /// enforces them while reading; replicas call this for operations built in memory, so an
+    /// operation that could never arrive as bytes is refused the same way.
+    public func validate() throws(WireError) {
+        guard seq >= 1 else { throw .seqZero }
+        guard preds.count <= WireLimits.predsMax else { throw .tooManyPreds(count: preds.count, max: WireLimits.predsMax) }
+        for index in preds.indices.dropFirst() where !(preds[index - 1] < preds[index]) {
+            throw .predsNotCanonical(index: index)
+        }
+        func check(_ amount: Amount, _ field: String) throws(WireError) {
+            guard amount >= 1 && amount <= WireLimits.amountMax else { throw .amountOutOfRange(field: field) }
+        }
+        switch payload {
+        case let .deposit(receipt): try check(receipt.amount, "deposit.amount")
+        case let .transfer(_, _, amount): try check(amount, "transfer.amount")
+        case let .withdraw(_, amount): try check(amount, "withdraw.amount")
+        case let .lock(_, amount, _): try check(amount, "lock.amount")
+        case .unlock, .chainAnchor: break
+        }
+    }
+}
+
 /// A bounds-checked big-endian reader over a byte array.
 struct ByteReader {
     private let bytes: [UInt8]

@@ -6,7 +6,8 @@ public enum WireLimits {
     public static let predsMax = 16
     /// Largest encoded signed operation, in bytes (the largest valid one is far smaller).
     public static let operationBytesMax = 1024
-    /// Largest amount in one operation, in the token's smallest unit (2^96 − 1). With at most
-    /// 2^32 operations, no sum of amounts can overflow `UInt128`.
+    /// Largest amount in one operation, in the token's smallest unit (2^96 − 1). A replica holds
+    /// at most `ReplicaLimits.graphOpsMax` operations (at most 2^30 by its precondition), so no
+    /// sum of amounts reaches 2^126 and the ledger's `Int128` accounts cannot overflow.
     public static let amountMax: Amount = (Amount(1) << 96) - 1
 }

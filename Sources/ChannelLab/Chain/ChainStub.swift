@@ -23,11 +23,13 @@ public final class ChainStub {
     func produceBlock() { height += 1 }
 
     /// The receipt for `participant`'s deposit request `request`, issued once.
-    func receipt(for participant: ParticipantIndex, request: UInt64, token: TokenID, amount: Amount) -> DepositReceipt {
-        precondition(request < 1 << 40, "request ids are below 2^40")
+    func receipt(for participant: ParticipantIndex, request: UInt64, token: TokenID, amount: Amount) -> DepositReceipt? {
+        // The contract refuses what it cannot hold: amounts outside the wire range, and
+        // request ids beyond the table's key space.
+        guard request < 1 << 40, amount >= 1, amount <= WireLimits.amountMax else { return nil }
         let key = UInt64(participant) << 40 | request
         if let existing = issued[key] { return existing }
-        precondition(issued.count < ChainStub.receiptsMax, "chain stub receipt table full")
+        guard issued.count < ChainStub.receiptsMax else { return nil }
         let fresh = receipt(for: participant, token: token, amount: amount)
         issued[key] = fresh
         return fresh

@@ -122,6 +122,9 @@ public final class ChannelNode {
         switch replica.receive(preverified: op) {
         case let .accepted(ids):
             record(accepted: ids)
+        case .rejected(.graphFull):
+            // The channel is at its size limit: the operation is not made.
+            return nil
         default:
             preconditionFailure("a node's own operation must be accepted by its replica")
         }
@@ -300,8 +303,8 @@ public final class ChannelNode {
         var lastOwn: SignedOperation?
         ownNet.removeAll()
         usedReceipts.removeAll()
+        _ = replica.receive(batch: log.entries, preverified: true)
         for op in log.entries {
-            _ = replica.receive(preverified: op)
             if op.author == index {
                 if lastOwn == nil || op.seq > lastOwn!.seq { lastOwn = op }
                 switch op.payload {

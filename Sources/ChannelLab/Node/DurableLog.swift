@@ -5,8 +5,9 @@ import ChannelCore
 
 public struct DurableLog: Sendable {
     public private(set) var entries: [SignedOperation] = []
-    /// Most entries one log holds; the run stops with an error beyond it.
-    public static let entriesMax = 4_000_000
+    /// Most entries one log holds: the replica's default `graphOpsMax`, so a node never accepts
+    /// an operation it cannot log.
+    public static let entriesMax = 1 << 22
 
     public init() {}
 

@@ -56,7 +56,8 @@ public enum Message: Sendable {
         }
     }
 
-    /// Feeds a canonical description of the message to a trace hash.
+    /// Feeds an unambiguous description of the message to a trace hash: a tag per kind and
+    /// per item, and a length before every variable-length part.
     func appendTraceBytes(to out: inout [UInt8]) {
         switch self {
         case let .ops(list):
@@ -65,9 +66,11 @@ public enum Message: Sendable {
             for item in list {
                 switch item {
                 case let .op(op):
+                    out.append(0)
                     op.id.appendBytes(to: &out)
                     out.append(contentsOf: op.signature.bytes)
                 case let .bytes(bytes):
+                    out.append(1)
                     out.appendBigEndian(UInt32(bytes.count))
                     out.append(contentsOf: bytes)
                 }
@@ -75,10 +78,13 @@ public enum Message: Sendable {
         case let .sync(vector, ids, reply):
             out.append(2)
             out.append(reply ? 1 : 0)
+            out.appendBigEndian(UInt32(vector.count))
             for seq in vector { out.appendBigEndian(seq) }
+            out.appendBigEndian(UInt32(ids.count))
             for id in ids { id.appendBytes(to: &out) }
         case let .want(ids):
             out.append(3)
+            out.appendBigEndian(UInt32(ids.count))
             for id in ids { id.appendBytes(to: &out) }
         case let .depositRequest(request, token, amount):
             out.append(4)
@@ -87,8 +93,11 @@ public enum Message: Sendable {
             out.appendBigEndian(amount)
         case let .depositReceipt(receipt):
             out.append(5)
-            out.appendBigEndian(receipt.nonce)
+            out.appendBigEndian(receipt.token)
             out.appendBigEndian(receipt.amount)
+            out.appendBigEndian(receipt.nonce)
+            out.appendBigEndian(receipt.height)
+            out.append(contentsOf: receipt.signature.bytes)
         }
     }
 }

@@ -185,8 +185,10 @@ public final class LabRun {
     private func deliver(from: Int, to: Int, sentAt: SimInstant, message: Message) {
         if to == chainAddress {
             messages.delivered += 1
-            if case let .depositRequest(request, token, amount) = message {
-                send(from: chainAddress, to: from, .depositReceipt(chain.receipt(for: ParticipantIndex(from), request: request, token: token, amount: amount)))
+            if case let .depositRequest(request, token, amount) = message, scenario.tokens.contains(token),
+                let receipt = chain.receipt(for: ParticipantIndex(from), request: request, token: token, amount: amount)
+            {
+                send(from: chainAddress, to: from, .depositReceipt(receipt))
             }
             return
         }
@@ -376,6 +378,13 @@ public final class LabRun {
 
     // MARK: Report
 
+    /// Evidence held by any node at the end (sorted, each once), described.
+    private func evidence() -> [String] {
+        var all = Set<Evidence>()
+        for node in nodes { all.formUnion(node.replica?.evidence ?? []) }
+        return all.sorted().map(\.description)
+    }
+
     private func finalReport() -> RunReport {
         var roots = [String]()
         var rejections = 0
@@ -419,7 +428,7 @@ public final class LabRun {
             stateRoots: roots, converged: convergedAt != nil, convergedAtMicros: convergedAt?.micros,
             operations: nodes.map { $0.replica?.operationCount ?? 0 }.max() ?? 0, submitted: submitted, rejections: rejections,
             events: trace.events, simulatedMicros: now.micros, wallMillis: 0, messages: messages,
-            signatureVerifications: memo.verifications, evidence: [], slashed: [], sometimesReached: reached,
+            signatureVerifications: memo.verifications, evidence: evidence(), slashed: [], sometimesReached: reached,
             sometimesUnreached: unreached, pendingAtEnd: queue.count + nodes.reduce(0) { $0 + ($1.replica?.pendingCount ?? 0) },
             reproduce: "chanlab run \(scenario.file) --seed \(seed)")
     }

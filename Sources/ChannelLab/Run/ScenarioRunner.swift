@@ -15,14 +15,64 @@ public enum ScenarioRunner {
         public let firstDifference: String?
     }
 
-    /// Runs `scenario` twice with the same seed and compares the runs event by event.
-    public static func checkDeterminism(_ scenario: Scenario, seed: UInt64? = nil) -> DeterminismCheck {
-        let first = LabRun(scenario: scenario, seed: seed, recordEvents: true)
-        let firstReport = first.run()
-        let second = LabRun(scenario: scenario, seed: seed, recordEvents: true)
-        let secondReport = second.run()
-        let a = first.recordedEvents
-        let b = second.recordedEvents
+    /// Runs `scenario` twice in this process with the same seed and compares the runs event
+    /// by event. (Both runs share this process's hash seed; the command line also compares
+    /// against a run in a child process, which does not.)
+    public static func checkDeterminism(_ scenario: Scenario, seed: UInt64? = nil, bugs: PlantedBugs = [], labBugs: LabBugs = []) -> DeterminismCheck {
+        let first = record(scenario, seed: seed, bugs: bugs, labBugs: labBugs)
+        let second = record(scenario, seed: seed, bugs: bugs, labBugs: labBugs)
+        return compare(first, second)
+    }
+
+    /// A run with every event's fingerprint and description recorded.
+    public struct RecordedRun: Sendable {
+        public let traceHash: String
+        public let fingerprints: [UInt64]
+        public let descriptions: [String]
+
+        public init(traceHash: String, fingerprints: [UInt64], descriptions: [String]) {
+            self.traceHash = traceHash
+            self.fingerprints = fingerprints
+            self.descriptions = descriptions
+        }
+
+        /// One line per event, `fingerprint-hex TAB description`, after a first line with the
+        /// trace hash: the format a child process hands back to its parent.
+        public var lines: String {
+            var out = traceHash + "\n"
+            for (index, fingerprint) in fingerprints.enumerated() {
+                out += String(fingerprint, radix: 16) + "\t" + (index < descriptions.count ? descriptions[index] : "") + "\n"
+            }
+            return out
+        }
+
+        /// Parses `lines`; `nil` if the text is not in that format.
+        public init?(lines text: String) {
+            var rows = text.split(separator: "\n", omittingEmptySubsequences: false)
+            if rows.last == "" { rows.removeLast() }
+            guard let hash = rows.first, hash.count == 64 else { return nil }
+            var fingerprints = [UInt64]()
+            var descriptions = [String]()
+            for row in rows.dropFirst() {
+                let parts = row.split(separator: "\t", maxSplits: 1, omittingEmptySubsequences: false)
+                guard let value = UInt64(parts[0], radix: 16) else { return nil }
+                fingerprints.append(value)
+                descriptions.append(parts.count > 1 ? String(parts[1]) : "")
+            }
+            self.init(traceHash: String(hash), fingerprints: fingerprints, descriptions: descriptions)
+        }
+    }
+
+    /// Runs `scenario` recording every event.
+    public static func record(_ scenario: Scenario, seed: UInt64? = nil, bugs: PlantedBugs = [], labBugs: LabBugs = []) -> RecordedRun {
+        let run = LabRun(scenario: scenario, seed: seed, bugs: bugs, labBugs: labBugs, recordEvents: true)
+        let report = run.run()
+        let events = run.recordedEvents
+        return RecordedRun(traceHash: report.traceHash, fingerprints: events.fingerprints, descriptions: events.descriptions)
+    }
+
+    /// Compares two recorded runs and names the first differing event.
+    public static func compare(_ a: RecordedRun, _ b: RecordedRun) -> DeterminismCheck {
         var difference: String?
         for index in 0..<max(a.fingerprints.count, b.fingerprints.count) {
             let left = index < a.fingerprints.count ? a.fingerprints[index] : nil
@@ -34,8 +84,8 @@ public enum ScenarioRunner {
                 break
             }
         }
-        let identical = difference == nil && firstReport.traceHash == secondReport.traceHash
-        return DeterminismCheck(identical: identical, traceHashes: (firstReport.traceHash, secondReport.traceHash), firstDifference: difference)
+        let identical = difference == nil && a.traceHash == b.traceHash
+        return DeterminismCheck(identical: identical, traceHashes: (a.traceHash, b.traceHash), firstDifference: difference)
     }
 
     /// A readable summary of one run.

@@ -101,6 +101,8 @@ public struct Scenario: Sendable {
 
     /// Most participants in a scenario.
     public static let participantsMax = 1000
+    /// Most operations the workloads of one scenario may issue (bursts plus rate × duration).
+    public static let burstOpsMax = 2_000_000
     /// Longest safety phase.
     public static let durationMax = SimDuration.seconds(3600)
 

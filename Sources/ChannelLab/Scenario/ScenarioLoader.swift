@@ -10,6 +10,14 @@ public enum ScenarioLoader {
 
     /// Loads one file.
     public static func load(path: String) throws(ScenarioError) -> Scenario {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+            throw ScenarioError(file: path, line: 1, column: 1, message: "not a readable file")
+        }
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+        guard let size, size <= fileBytesMax else {
+            throw ScenarioError(file: path, line: 1, column: 1, message: "not a regular file of at most \(fileBytesMax) bytes")
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ScenarioError(file: path, line: 1, column: 1, message: "cannot read file")
         }
@@ -112,6 +120,17 @@ private struct Parser {
             }
         }
         if let node = top["expect"] { scenario.expect = try expectations(node) }
+        var scheduled = 0
+        for workload in scenario.workloads {
+            scheduled += workload.participants.count * (workload.bursts.reduce(0) { $0 + $1.count } + 1)
+            guard scheduled <= Scenario.burstOpsMax else {
+                throw reader.error(top["workloads"], "workloads burst \(scheduled)+ operations in all, limit \(Scenario.burstOpsMax)")
+            }
+        }
+        let rateTotal = scenario.workloads.reduce(UInt64(0)) { $0 + $1.ratePerSecond * UInt64($1.participants.count) }
+        guard rateTotal * max(1, duration.micros / 1_000_000) <= UInt64(Scenario.burstOpsMax) else {
+            throw reader.error(top["workloads"], "workloads would issue about \(rateTotal * (duration.micros / 1_000_000)) operations, limit \(Scenario.burstOpsMax)")
+        }
         return scenario
     }
 

@@ -89,6 +89,7 @@ struct YAMLReader {
         guard parts.count <= 2, let whole = UInt64(parts[0].isEmpty ? "0" : String(parts[0])) else {
             throw error(node, "\(what) must be a probability like 0.05 or 5% (got '\(scalar.string)')")
         }
+        guard whole <= 100 else { throw error(node, "\(what) must be at most 1 (100%) (got '\(scalar.string)')") }
         var value = whole * scale
         if parts.count == 2 {
             let digits = String(parts[1])

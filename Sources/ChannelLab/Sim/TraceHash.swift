@@ -10,6 +10,9 @@ public final class TraceHash {
     public private(set) var fingerprints: [UInt64] = []
     public private(set) var descriptions: [String] = []
 
+    /// Most events whose descriptions are kept when recording (fingerprints are kept for all).
+    public static let descriptionsMax = 5_000_000
+
     init(recording: Bool) { self.recording = recording }
 
     /// Adds one event's canonical bytes; `describe` is called only when recording.
@@ -20,7 +23,7 @@ public final class TraceHash {
             var hash: UInt64 = 0xcbf2_9ce4_8422_2325
             for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
             fingerprints.append(hash)
-            descriptions.append(describe())
+            if descriptions.count < TraceHash.descriptionsMax { descriptions.append(describe()) }
         }
     }
 

@@ -69,6 +69,44 @@ import Testing
         #expect(replica.operationCount == 0)
     }
 
+    /// Operations built in memory (not decoded) must meet the same field rules as bytes on the
+    /// wire, or a Byzantine actor could inject what no decoder would let through.
+    @Test func operationsThatCouldNeverBeDecodedAreRefusedAsMalformed() {
+        let channel = TestChannel()
+        let key = channel.keys[0]
+        let id = channel.config.channel
+        func signed(_ seq: UInt64, _ preds: [OperationID], _ payload: Payload) -> SignedOperation {
+            UnsignedOperation(channel: id, author: 0, seq: seq, preds: preds, payload: payload).signed(by: key)
+        }
+        let replica = channel.replica()
+        #expect(replica.receive(signed(0, [], .withdraw(token: 0, amount: 1))) == .rejected(.malformed(.seqZero)))
+        #expect(replica.receive(signed(1, [], .transfer(to: 1, token: 0, amount: UInt128.max))) == .rejected(.malformed(.amountOutOfRange(field: "transfer.amount"))))
+        var unsorted = UnsignedOperation(channel: id, author: 0, seq: 2, preds: [], payload: .withdraw(token: 0, amount: 1))
+        unsorted.preds = [Blake2b.hash256([2]), Blake2b.hash256([1])].sorted().reversed()
+        #expect(replica.receive(unsorted.signed(by: key)) == .rejected(.malformed(.predsNotCanonical(index: 1))))
+        #expect(replica.rejections.isEmpty)
+        #expect(replica.operationCount == 0)
+    }
+
+    /// When a buffered operation is rejected with its predecessor, nothing it waited for stays
+    /// on the fetch list.
+    @Test func rejectingBufferedOperationsLeavesNoMissingPredecessorsBehind() {
+        var channel = TestChannel()
+        let a1 = channel.deposit(0, 100)
+        let fake = Blake2b.hash256([0xFA, 0xCE])
+        let skip = UnsignedOperation(channel: channel.config.channel, author: 0, seq: 3, preds: [a1.id], payload: .withdraw(token: 0, amount: 1))
+            .signed(by: channel.keys[0])
+        let waiting = UnsignedOperation(channel: channel.config.channel, author: 1, seq: 1, preds: [skip.id, fake], payload: .withdraw(token: 0, amount: 1))
+            .signed(by: channel.keys[1])
+        let replica = channel.replica()
+        #expect(replica.receive(waiting) == .buffered(missing: 2))
+        #expect(replica.missingPredecessors == [skip.id, fake].sorted())
+        _ = replica.receive(a1)
+        #expect(replica.receive(skip) == .rejected(.brokenAuthorChain))
+        #expect(replica.pendingCount == 0)
+        #expect(replica.missingPredecessors.isEmpty)
+    }
+
     @Test func brokenAuthorChainsAreRecordedAsInvalidAndPoisonTheirDescendants() {
         var channel = TestChannel()
         let a1 = channel.deposit(0, 100)

@@ -77,6 +77,8 @@ import Testing
         #expect(missing.status == 2)
         let plant = try Self.run(["run", file, "--plant", "no-such-bug"])
         #expect(plant.status == 2)
+        let badSeed = try Self.run(["run", file, "--seed", "x"])
+        #expect(badSeed.status == 2, "\(badSeed.err)")
     }
 
     @Test func aViolationExitsOneAndPrintsTheReproducingCommand() throws {
