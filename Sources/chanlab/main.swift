@@ -210,6 +210,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Operations per simulator case.")
     var simOps: Int = 100_000
 
+    @Option(help: "Comma-separated node counts for the simulator benchmark.")
+    var simNodes: String = "10,100"
+
     @Flag(help: "Only the simulator benchmark.")
     var simOnly = false
 
@@ -237,8 +240,12 @@ struct Bench: ParsableCommand {
         var simulator: SimBench.Result?
         var merge: MergeBench.Result?
         if !mergeOnly {
+            let nodeCounts = simNodes.split(separator: ",").compactMap { Int($0) }
+            guard !nodeCounts.isEmpty, nodeCounts.allSatisfy({ $0 >= 2 && $0 <= 1000 }) else {
+                throw ValidationError("--sim-nodes must be numbers in 2...1000")
+            }
             simulator = SimBench.run(
-                cases: [(10, simOps, 10_000), (100, simOps, 10_000)], now: now, resetPeakMemory: PeakMemory.reset,
+                cases: nodeCounts.map { ($0, simOps, 10_000) }, now: now, resetPeakMemory: PeakMemory.reset,
                 peakMemory: PeakMemory.read, log: log)
         }
         if !simOnly {
@@ -270,7 +277,7 @@ enum PeakMemory {
     static func read() -> Int {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
         for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-            let kilobytes = line.split(separator: " ").compactMap { Int($0) }.first ?? 0
+            let kilobytes = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).compactMap { Int($0) }.first ?? 0
             return kilobytes * 1024
         }
         return 0

@@ -72,6 +72,14 @@ public struct Digest32: Hashable, Comparable, Sendable, CustomStringConvertible 
 
     public var description: String { hex }
 
+    /// Hashes the first word only: every `Digest32` in the channel is a BLAKE2b output (or a
+    /// key derived from one), uniform in every word, and the hasher is seeded per process, so
+    /// one word spreads keys as well as four at a quarter of the cost. Equality still compares
+    /// all 32 bytes.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(w0)
+    }
+
     public static func < (lhs: Digest32, rhs: Digest32) -> Bool {
         if lhs.w0 != rhs.w0 { return lhs.w0 < rhs.w0 }
         if lhs.w1 != rhs.w1 { return lhs.w1 < rhs.w1 }

@@ -74,7 +74,7 @@ extension Replica {
     private func apply(at index: Int) {
         precondition(index == undoBase + undoMarks.count, "operations apply in order")
         undoMarks.append(ledger.journalCount)
-        let node = nodes[order[index].id]!
+        let node = store[Int(order[index].slot)]
         if let rejection = ledger.apply(node.op, context: node.context, config: config, bugs: bugs) {
             ledgerRejected[node.op.id] = rejection
             if failsInCausalPast[node.op.id] == nil {

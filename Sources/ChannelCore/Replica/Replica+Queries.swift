@@ -8,7 +8,13 @@ extension Replica {
     public var pendingCount: Int { pending.count }
 
     /// Ids of accepted operations that no accepted operation cites, sorted.
-    public var heads: [OperationID] { headSet.sorted() }
+    /// - Complexity: O(h log h) after a change, O(1) otherwise (the sorted list is cached).
+    public var heads: [OperationID] {
+        if let cached = headsCache { return cached }
+        let sorted = headSet.sorted()
+        headsCache = sorted
+        return sorted
+    }
 
     /// Whether `id` is accepted, buffered or refused on record (receiving it again changes
     /// nothing).
@@ -54,7 +60,7 @@ extension Replica {
                 let (seq, overflow) = known.addingReportingOverflow(offset)
                 guard !overflow, seq <= maxSeqs[author] else { continue }
                 progressing = true
-                for id in seats[Seat(author: ParticipantIndex(author), seq: seq)] ?? [] where out.count < limit {
+                for id in ids(at: Seat(author: ParticipantIndex(author), seq: seq)) where out.count < limit {
                     out.append(nodes[id]!)
                 }
             }

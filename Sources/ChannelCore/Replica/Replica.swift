@@ -10,8 +10,16 @@ public final class Replica {
 
     // Graph.
     var nodes: [OperationID: GraphNode] = [:]
-    var headSet: Set<OperationID> = []
-    var seats: [Seat: [OperationID]] = [:]
+    /// The same nodes by slot (acceptance order), for hash-free access while applying.
+    var store: [GraphNode] = []
+    var headSet: Set<OperationID> = [] {
+        didSet { headsCache = nil }
+    }
+    var headsCache: [OperationID]?
+    /// The first operation accepted at each seat; `forks` holds every id of seats with more
+    /// than one (sorted), so the common case allocates no array.
+    var seats: [Seat: OperationID] = [:]
+    var forks: [Seat: [OperationID]] = [:]
     var equivocations: [Seat: EquivocationEvidence] = [:]
     /// Per participant, the highest seq accepted. Acceptance needs the author's previous
     /// operation, so every seq below it is accepted too: a version vector for sync.
@@ -199,8 +207,9 @@ public final class Replica {
         }
         let (proofValid, citedHeight) = verifyChainProof(op)
         if proofValid { chainHeight = max(chainHeight, citedHeight) }
-        let node = GraphNode(op: op, depth: depth + 1, chainHeight: chainHeight, chainProofValid: proofValid)
+        let node = GraphNode(op: op, slot: Int32(store.count), depth: depth + 1, chainHeight: chainHeight, chainProofValid: proofValid)
         nodes[op.id] = node
+        store.append(node)
         for pred in op.preds { headSet.remove(pred) }
         headSet.insert(op.id)
         recordSeat(seat, op)
@@ -210,13 +219,21 @@ public final class Replica {
     }
 
     private func recordSeat(_ seat: Seat, _ op: SignedOperation) {
-        var ids = seats[seat, default: []]
+        guard let first = seats[seat] else {
+            seats[seat] = op.id
+            return
+        }
+        var ids = forks[seat] ?? [first]
         ids.append(op.id)
         ids.sort()
-        seats[seat] = ids
-        if ids.count >= 2 {
-            equivocations[seat] = EquivocationEvidence(nodes[ids[0]]!.op, nodes[ids[1]]!.op)
-        }
+        forks[seat] = ids
+        equivocations[seat] = EquivocationEvidence(nodes[ids[0]]!.op, nodes[ids[1]]!.op)
+    }
+
+    /// Every accepted id at `seat`.
+    func ids(at seat: Seat) -> [OperationID] {
+        if let all = forks[seat] { return all }
+        return seats[seat].map { [$0] } ?? []
     }
 
     /// Verifies the funding key's signature on a deposit receipt or chain anchor.

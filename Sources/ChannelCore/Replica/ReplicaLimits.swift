@@ -41,6 +41,9 @@ public struct MergeStats: Hashable, Sendable {
 public struct OrderKey: Hashable, Comparable, Sendable {
     public let depth: UInt64
     public let id: OperationID
+    /// Where the replica stores the operation (an index into its node store), so applying in
+    /// order needs no hash lookup. Not part of the order.
+    let slot: Int32
 
     public static func < (lhs: OrderKey, rhs: OrderKey) -> Bool {
         lhs.depth != rhs.depth ? lhs.depth < rhs.depth : lhs.id < rhs.id
@@ -50,6 +53,8 @@ public struct OrderKey: Hashable, Comparable, Sendable {
 /// An accepted operation with what the graph derived about it.
 struct GraphNode: Sendable {
     let op: SignedOperation
+    /// Index in the replica's node store.
+    let slot: Int32
     /// `1 + max(depth of preds)`; 1 without preds.
     let depth: UInt64
     /// The greatest chain height cited in the operation's causal past, itself included.
@@ -57,7 +62,7 @@ struct GraphNode: Sendable {
     /// Whether the operation's own receipt or anchor signature verified (true for other kinds).
     let chainProofValid: Bool
 
-    var key: OrderKey { OrderKey(depth: depth, id: op.id) }
+    var key: OrderKey { OrderKey(depth: depth, id: op.id, slot: slot) }
     var context: ApplyContext { ApplyContext(chainHeight: chainHeight, chainProofValid: chainProofValid) }
 }
 

@@ -46,6 +46,7 @@ public final class InvariantMonitor {
             report(.conservation, at: time, nodes: [node], "token \(token): accounts hold \(ledger.tokenTotals[token] ?? 0) but deposits applied are \(ledger.depositTotals[token] ?? 0)")
         }
         var bytes = [UInt8]()
+        bytes.reserveCapacity(replica.heads.count * 32)
         for head in replica.heads { head.appendBytes(to: &bytes) }
         let digest = Blake2b.hash256(bytes)
         if let seen = statesByHeads[digest] {
