@@ -141,7 +141,18 @@ public struct BalanceLedger: Sendable {
     public private(set) var locks: [OperationID: LockRecord] = [:]
     public private(set) var usedReceipts: Set<UInt64> = []
     /// Per token, Σ (balance + locked + withdrawn) over accounts, kept incrementally.
-    public private(set) var tokenTotals: [TokenID: Int128] = [:]
+    public var tokenTotals: [TokenID: Int128] {
+        var out = [TokenID: Int128]()
+        for (slot, token) in slots.enumerated() { out[token] = slotTotals[slot] }
+        return out
+    }
+    /// `tokenTotals` by slot (the storage).
+    private var slotTotals: [Int128] = []
+
+    /// Σ (balance + locked + withdrawn) over the accounts of `token`, kept incrementally.
+    public func tokenTotal(_ token: TokenID) -> Int128 {
+        slot(of: token).map { slotTotals[$0] } ?? 0
+    }
     /// Per token, Σ applied deposits, kept incrementally from deposit operations alone (not
     /// from account arithmetic), so that `tokenTotals == depositTotals` is a real check.
     public private(set) var depositTotals: [TokenID: Int128] = [:]
@@ -221,12 +232,6 @@ public struct BalanceLedger: Sendable {
     // count and the fingerprint in step with every change, forward and in revert.
 
     private mutating func storeAccount(_ key: AccountKey, _ new: Account?) {
-        if let old = storedAccount(key) {
-            tokenTotals[key.token, default: 0] -= old.total
-            if old.isNegative { negativeAccounts -= 1 }
-            fingerprint &-= Self.fingerprint(key, old)
-            accountCount -= 1
-        }
         let slot: Int
         if let known = self.slot(of: key.token) {
             slot = known
@@ -234,6 +239,7 @@ public struct BalanceLedger: Sendable {
             precondition(slots.count < ChannelConfig.tokensMax, "more tokens than a channel may hold")
             slots.append(key.token)
             grid.append([])
+            slotTotals.append(0)
             slot = slots.count - 1
         }
         let participant = Int(key.participant)
@@ -241,12 +247,18 @@ public struct BalanceLedger: Sendable {
         if grid[slot].count <= participant {
             grid[slot].append(contentsOf: repeatElement(nil, count: participant + 1 - grid[slot].count))
         }
+        if let old = grid[slot][participant] {
+            slotTotals[slot] -= old.total
+            if old.isNegative { negativeAccounts -= 1 }
+            fingerprint &-= Self.fingerprint(key, old)
+            accountCount -= 1
+        }
         grid[slot][participant] = new
-        if new != nil { accountCount += 1 }
         if let new {
-            tokenTotals[key.token, default: 0] += new.total
+            slotTotals[slot] += new.total
             if new.isNegative { negativeAccounts += 1 }
             fingerprint &+= Self.fingerprint(key, new)
+            accountCount += 1
         }
     }
 

@@ -4,6 +4,13 @@
 /// the undo records of the operations after it, then replays that tail: the cost is bounded by
 /// the tail, never by the size of the history or of the state. Undo records are kept for the
 /// last `ReplicaLimits.undoOpsMax` operations; an operation later than that rebuilds the ledger.
+///
+/// Fast path: a late transfer or withdrawal that succeeds at its position, inserted before a
+/// tail in which every operation succeeded and none is by the same author, commutes with that
+/// tail (balance effects add up; its debit touches only its author's account, which no tail
+/// operation debits; its credit can only help tail debits that already succeeded). It is then
+/// applied on top of the current state without a rollback. The journal is out of order from
+/// that position on (`dirtyFrom`), so the next rollback reverts to there at the latest.
 extension Replica {
     func merge(_ node: GraphNode) {
         if deferredMerge != nil {
@@ -26,7 +33,7 @@ extension Replica {
             }
             return
         }
-        let keys = unsorted.count > 1 ? unsorted.sorted() : unsorted
+        var keys = unsorted.count > 1 ? unsorted.sorted() : unsorted
         if order.last.map({ $0 < keys[0] }) ?? true {
             for key in keys {
                 order.append(key)
@@ -35,7 +42,22 @@ extension Replica {
             }
             return
         }
-        let position = lowerBound(keys[0])
+        // Late keys that commute with their tails go in without a rollback; the first that
+        // does not, and everything after it, takes the full path.
+        while let first = keys.first, !(order.last.map({ $0 < first }) ?? true), insertCommuting(first) {
+            keys.removeFirst()
+        }
+        guard let first = keys.first else { return }
+        if order.last.map({ $0 < first }) ?? true {
+            for key in keys {
+                order.append(key)
+                apply(at: order.count - 1)
+                stats.appendedOps += 1
+            }
+            return
+        }
+        let position = min(lowerBound(first), dirtyFrom)
+        dirtyFrom = Int.max
         if position >= undoBase {
             // Revert the tail: the journal holds, per applied operation, where its records start.
             ledger.revert(toJournalCount: undoMarks[position - undoBase])
@@ -69,6 +91,54 @@ extension Replica {
         }
     }
 
+    /// The fast path (see the type's comment): inserts `key` without a rollback when its
+    /// operation commutes with the tail after it. Returns false, changing nothing, otherwise.
+    private func insertCommuting(_ key: OrderKey) -> Bool {
+        guard bugs.isEmpty else { return false }
+        let node = store[Int(key.slot)]
+        let op = node.op
+        let token: TokenID
+        let amount: Amount
+        switch op.payload {
+        case let .transfer(_, t, a):
+            token = t
+            amount = a
+        case let .withdraw(t, a):
+            token = t
+            amount = a
+        default:
+            return false
+        }
+        let position = lowerBound(key)
+        guard position >= undoBase, position < order.count else { return false }
+        var credits: Int128 = 0
+        for index in position..<order.count {
+            let slot = Int(order[index].slot)
+            guard !refusedSlots[slot] else { return false }
+            let tailOp = store[slot].op
+            guard tailOp.author != op.author else { return false }
+            if case let .transfer(to, t, a) = tailOp.payload, to == op.author, t == token { credits += Int128(a) }
+        }
+        // Succeeds at its position: the balance there is today's minus what the tail credited.
+        guard ledger.account(op.author, token).balance - credits >= Int128(amount) else { return false }
+        let mark = undoMarks[position - undoBase]
+        guard ledger.apply(op, context: node.context, config: config, bugs: bugs) == nil else { return false }
+        order.insert(key, at: position)
+        undoMarks.insert(mark, at: position - undoBase)
+        dirtyFrom = min(dirtyFrom, position)
+        ledgerRejected[op.id] = nil
+        markRefused(slot: Int(key.slot), false)
+        stats.commutingInserts += 1
+        onApply?(op, nil, ledger)
+        trimUndo()
+        return true
+    }
+
+    func markRefused(slot: Int, _ refused: Bool) {
+        while refusedSlots.count <= slot { refusedSlots.append(false) }
+        refusedSlots[slot] = refused
+    }
+
     /// Applies `order[index]` to the ledger (which holds the state after `order[..<index]`),
     /// records its outcome and its undo mark, and trims undo records beyond the horizon.
     private func apply(at index: Int) {
@@ -77,13 +147,20 @@ extension Replica {
         let node = store[Int(order[index].slot)]
         if let rejection = ledger.apply(node.op, context: node.context, config: config, bugs: bugs) {
             ledgerRejected[node.op.id] = rejection
+            markRefused(slot: Int(node.slot), true)
             if failsInCausalPast[node.op.id] == nil {
                 failsInCausalPast[node.op.id] = rejection.dependsOnState ? replayFailsInCausalPast(node) : true
             }
         } else {
             ledgerRejected[node.op.id] = nil
+            markRefused(slot: Int(node.slot), false)
         }
         onApply?(node.op, ledgerRejected[node.op.id], ledger)
+        trimUndo()
+    }
+
+    /// Forgets undo records beyond the horizon, half of them at a time.
+    private func trimUndo() {
         if undoMarks.count >= 2 * limits.undoOpsMax {
             // Forget the oldest half in one step, so trimming is amortised O(1) per operation.
             let dropped = undoMarks.count - limits.undoOpsMax
@@ -115,11 +192,11 @@ extension Replica {
         var stack = node.op.preds
         while let id = stack.popLast() {
             guard visited.insert(id).inserted else { continue }
-            stack.append(contentsOf: nodes[id]!.op.preds)
+            stack.append(contentsOf: self.node(id)!.op.preds)
         }
         var view = BalanceLedger()
-        for key in visited.map({ nodes[$0]!.key }).sorted() {
-            let ancestor = nodes[key.id]!
+        for key in visited.map({ self.node($0)!.key }).sorted() {
+            let ancestor = self.node(key.id)!
             _ = view.apply(ancestor.op, context: ancestor.context, config: config, bugs: bugs)
         }
         return view.apply(node.op, context: node.context, config: config, bugs: bugs) != nil

@@ -1,8 +1,13 @@
 /// Read-only views of a replica. Every list is sorted, so nothing depends on the iteration
 /// order of a `Dictionary` or `Set`.
 extension Replica {
+    /// The accepted operation `id` with what the graph derived about it.
+    func node(_ id: OperationID) -> GraphNode? {
+        slots[id].map { store[Int($0)] }
+    }
+
     /// Accepted operations.
-    public var operationCount: Int { nodes.count }
+    public var operationCount: Int { store.count }
 
     /// Operations waiting for predecessors.
     public var pendingCount: Int { pending.count }
@@ -19,26 +24,26 @@ extension Replica {
     /// Whether `id` is accepted, buffered or refused on record (receiving it again changes
     /// nothing).
     public func knows(_ id: OperationID) -> Bool {
-        nodes.index(forKey: id) != nil || pending.index(forKey: id) != nil || graphRejected.index(forKey: id) != nil
+        slots.index(forKey: id) != nil || pending.index(forKey: id) != nil || graphRejected.index(forKey: id) != nil
     }
 
     /// Whether `id` is accepted.
-    public func contains(_ id: OperationID) -> Bool { nodes[id] != nil }
+    public func contains(_ id: OperationID) -> Bool { slots[id] != nil }
 
     /// The accepted operation `id`.
-    public func operation(_ id: OperationID) -> SignedOperation? { nodes[id]?.op }
+    public func operation(_ id: OperationID) -> SignedOperation? { node(id)?.op }
 
     /// The depth of accepted operation `id`.
-    public func depth(of id: OperationID) -> UInt64? { nodes[id]?.depth }
+    public func depth(of id: OperationID) -> UInt64? { node(id)?.depth }
 
     /// The chain height cited in the causal past of accepted operation `id`.
-    public func chainHeight(of id: OperationID) -> UInt64? { nodes[id]?.chainHeight }
+    public func chainHeight(of id: OperationID) -> UInt64? { node(id)?.chainHeight }
 
     /// Predecessors that buffered operations wait for and that are neither accepted nor
     /// buffered, sorted: what anti-entropy must fetch.
     /// - Complexity: O(m log m) for m missing ids (not the size of the buffer).
     public var missingPredecessors: [OperationID] {
-        missingSet.filter { waiters[$0] != nil && nodes.index(forKey: $0) == nil && pending.index(forKey: $0) == nil }.sorted()
+        missingSet.filter { waiters[$0] != nil && slots.index(forKey: $0) == nil && pending.index(forKey: $0) == nil }.sorted()
     }
 
     /// Per participant, the highest accepted seq (all lower seqs are accepted as well).
@@ -61,7 +66,7 @@ extension Replica {
                 guard !overflow, seq <= maxSeqs[author] else { continue }
                 progressing = true
                 for id in ids(at: Seat(author: ParticipantIndex(author), seq: seq)) where out.count < limit {
-                    out.append(nodes[id]!)
+                    out.append(node(id)!)
                 }
             }
             offset += 1
@@ -77,7 +82,7 @@ extension Replica {
     public var rejections: [RejectionRecord] {
         var records = Array(graphRejected.values)
         for (id, reason) in ledgerRejected {
-            let op = nodes[id]!.op
+            let op = node(id)!.op
             let kind: RejectionClass = failsInCausalPast[id]! ? .invalidInCausalPast : .concurrentConflict
             records.append(RejectionRecord(id: id, author: op.author, seq: op.seq, reason: .ledger(reason), kind: kind))
         }

@@ -9,8 +9,10 @@ public final class Replica {
     public let bugs: PlantedBugs
 
     // Graph.
-    var nodes: [OperationID: GraphNode] = [:]
-    /// The same nodes by slot (acceptance order), for hash-free access while applying.
+    /// Accepted operations by id: their slot in `store`.
+    var slots: [OperationID: Int32] = [:]
+    /// Accepted operations in acceptance order; order keys carry the slot, so applying in
+    /// order needs no hash lookup, and the dictionary holds only small entries.
     var store: [GraphNode] = []
     var headSet: Set<OperationID> = [] {
         didSet { headsCache = nil }
@@ -39,6 +41,11 @@ public final class Replica {
     /// `undoMarks[i]` is the journal length before `order[undoBase + i]` applied.
     var undoMarks: [Int] = []
     var undoBase = 0
+    /// Position from which the undo journal is out of order (after commuting inserts); the
+    /// next rollback reverts to here at the latest. `Int.max`: in order.
+    var dirtyFrom = Int.max
+    /// Whether the operation in each store slot is refused in the current order.
+    var refusedSlots: [Bool] = []
     /// While receiving a batch: keys accepted but not merged yet.
     var deferredMerge: [OrderKey]?
     var failsInCausalPast: [OperationID: Bool] = [:]
@@ -75,7 +82,7 @@ public final class Replica {
     /// - Complexity: one signature verification, plus O(k) for an append, or O(k + tail) when
     ///   the operation sorts before applied ones (rollback to the nearest snapshot and replay).
     public func receive(_ op: SignedOperation) -> ReceiveOutcome {
-        if nodes[op.id] != nil || pending[op.id] != nil || graphRejected[op.id] != nil { return .duplicate }
+        if slots[op.id] != nil || pending[op.id] != nil || graphRejected[op.id] != nil { return .duplicate }
         guard op.channel == config.channel else { return .rejected(.wrongChannel) }
         guard let author = config.participant(op.author) else { return .rejected(.unknownAuthor(op.author)) }
         guard op.verifySignature(key: author.publicKey) else { return .rejected(.badSignature) }
@@ -104,7 +111,7 @@ public final class Replica {
     /// through a memo of verified signatures keyed by the full signed bytes).
     /// - Warning: passing an unverified operation breaks Byzantine safety.
     public func receive(preverified op: SignedOperation) -> ReceiveOutcome {
-        if nodes[op.id] != nil || pending[op.id] != nil || graphRejected[op.id] != nil { return .duplicate }
+        if slots[op.id] != nil || pending[op.id] != nil || graphRejected[op.id] != nil { return .duplicate }
         guard op.channel == config.channel else { return .rejected(.wrongChannel) }
         guard config.participant(op.author) != nil else { return .rejected(.unknownAuthor(op.author)) }
         return admit(op)
@@ -112,9 +119,9 @@ public final class Replica {
 
     private func admit(_ op: SignedOperation) -> ReceiveOutcome {
         do { try op.unsigned.validate() } catch { return .rejected(.malformed(error)) }
-        guard nodes.count + graphRejected.count < limits.graphOpsMax else { return .rejected(.graphFull(limit: limits.graphOpsMax)) }
+        guard store.count + graphRejected.count < limits.graphOpsMax else { return .rejected(.graphFull(limit: limits.graphOpsMax)) }
         var missing = 0
-        for pred in op.preds where nodes[pred] == nil {
+        for pred in op.preds where slots[pred] == nil {
             if let record = graphRejected[pred] {
                 _ = record
                 recordGraphRejection(op, .predecessorRejected(pred))
@@ -129,7 +136,7 @@ public final class Replica {
             pending[op.id] = op
             missingSet.remove(op.id)
             missingCounts[op.id] = missing
-            for pred in op.preds where nodes[pred] == nil {
+            for pred in op.preds where slots[pred] == nil {
                 waiters[pred, default: []].append(op.id)
                 if pending.index(forKey: pred) == nil { missingSet.insert(pred) }
             }
@@ -163,7 +170,7 @@ public final class Replica {
                 missingCounts[waiter] = nil
                 guard let op = pending.removeValue(forKey: waiter) else { continue }
                 // Buffered operations count against the graph limit when they are released too.
-                guard nodes.count + graphRejected.count < limits.graphOpsMax else { continue }
+                guard store.count + graphRejected.count < limits.graphOpsMax else { continue }
                 if case .accepted = accept(op) {
                     accepted.append(op.id)
                     ready.append(op.id)
@@ -187,7 +194,7 @@ public final class Replica {
         var depth: UInt64 = 0
         var chainHeight: UInt64 = 0
         for pred in op.preds {
-            let node = nodes[pred]!
+            let node = store[Int(slots[pred]!)]
             if node.op.author == op.author {
                 ownPreds += 1
                 ownPredSeq = node.op.seq
@@ -208,7 +215,7 @@ public final class Replica {
         let (proofValid, citedHeight) = verifyChainProof(op)
         if proofValid { chainHeight = max(chainHeight, citedHeight) }
         let node = GraphNode(op: op, slot: Int32(store.count), depth: depth + 1, chainHeight: chainHeight, chainProofValid: proofValid)
-        nodes[op.id] = node
+        slots[op.id] = node.slot
         store.append(node)
         for pred in op.preds { headSet.remove(pred) }
         headSet.insert(op.id)
@@ -227,7 +234,7 @@ public final class Replica {
         ids.append(op.id)
         ids.sort()
         forks[seat] = ids
-        equivocations[seat] = EquivocationEvidence(nodes[ids[0]]!.op, nodes[ids[1]]!.op)
+        equivocations[seat] = EquivocationEvidence(node(ids[0])!.op, node(ids[1])!.op)
     }
 
     /// Every accepted id at `seat`.

@@ -30,6 +30,8 @@ public struct MergeStats: Hashable, Sendable {
     public var replayedOps = 0
     /// Late operations older than the undo horizon, which rebuilt the ledger from the start.
     public var rebuilds = 0
+    /// Late operations merged without a rollback because they commute with their tail.
+    public var commutingInserts = 0
     /// Replays of an operation's causal past to classify a rejection.
     public var causalReplays = 0
 

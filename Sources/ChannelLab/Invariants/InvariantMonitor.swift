@@ -42,8 +42,8 @@ public final class InvariantMonitor {
     /// After a delivery changed `node`'s graph: conservation and strong eventual consistency.
     func afterDelivery(node: Int, replica: Replica, tokens: [TokenID], at time: SimInstant) {
         let ledger = replica.balances
-        for token in tokens where (ledger.tokenTotals[token] ?? 0) != (ledger.depositTotals[token] ?? 0) {
-            report(.conservation, at: time, nodes: [node], "token \(token): accounts hold \(ledger.tokenTotals[token] ?? 0) but deposits applied are \(ledger.depositTotals[token] ?? 0)")
+        for token in tokens where ledger.tokenTotal(token) != (ledger.depositTotals[token] ?? 0) {
+            report(.conservation, at: time, nodes: [node], "token \(token): accounts hold \(ledger.tokenTotal(token)) but deposits applied are \(ledger.depositTotals[token] ?? 0)")
         }
         var bytes = [UInt8]()
         bytes.reserveCapacity(replica.heads.count * 32)

@@ -118,7 +118,9 @@ public final class ChannelNode {
         var others = replica.heads.filter { $0 != author.last }
         if others.count > WireLimits.predsMax - 1 { others = Array(others.prefix(WireLimits.predsMax - 1)) }
         let op = author.append(payload, citing: others)
-        memo.remember(op)
+        // Verified once here (the one verification this operation costs the run); every
+        // receiver then finds the verdict in the shared memo.
+        guard memo.verify(op, key: key.publicKey) else { preconditionFailure("a fresh signature must verify") }
         switch replica.receive(preverified: op) {
         case let .accepted(ids):
             record(accepted: ids)

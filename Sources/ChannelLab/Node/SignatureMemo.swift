@@ -32,9 +32,4 @@ public final class SignatureMemo {
         return true
     }
 
-    /// Records an operation the caller signed itself.
-    public func remember(_ op: SignedOperation) {
-        if verified.count >= SignatureMemo.entriesMax { verified.removeAll(keepingCapacity: true) }
-        verified.insert(Key(id: op.id, signature: op.signature))
-    }
 }
