@@ -194,13 +194,14 @@ public final class Replica {
         var depth: UInt64 = 0
         var chainHeight: UInt64 = 0
         for pred in op.preds {
-            let node = store[Int(slots[pred]!)]
-            if node.op.author == op.author {
+            // Field reads in place: no copy of the whole node (and its references).
+            let slot = Int(slots[pred]!)
+            if store[slot].op.unsigned.author == op.author {
                 ownPreds += 1
-                ownPredSeq = node.op.seq
+                ownPredSeq = store[slot].op.unsigned.seq
             }
-            depth = max(depth, node.depth)
-            chainHeight = max(chainHeight, node.chainHeight)
+            depth = max(depth, store[slot].depth)
+            chainHeight = max(chainHeight, store[slot].chainHeight)
         }
         let chainValid = op.seq == 1 ? ownPreds == 0 : (ownPreds == 1 && ownPredSeq == op.seq - 1)
         guard chainValid else {

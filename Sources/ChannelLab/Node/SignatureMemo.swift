@@ -8,6 +8,10 @@ public final class SignatureMemo {
     private struct Key: Hashable {
         let id: OperationID
         let signature: Signature
+
+        /// The id alone spreads keys (it is a BLAKE2b output); equality still compares the
+        /// signature too, so two signatures over one operation are two entries.
+        func hash(into hasher: inout Hasher) { hasher.combine(id) }
     }
 
     private var verified: Set<Key> = []
