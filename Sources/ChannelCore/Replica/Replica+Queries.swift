@@ -21,6 +21,10 @@ extension Replica {
         return sorted
     }
 
+    /// A 128-bit fingerprint of the set of heads, kept incrementally: equal head sets have equal
+    /// fingerprints, at O(1) per read. A cheap witness for checkers, not a commitment.
+    public var headsFingerprint: UInt128 { headsMix }
+
     /// Whether `id` is accepted, buffered or refused on record (receiving it again changes
     /// nothing).
     public func knows(_ id: OperationID) -> Bool {
@@ -47,7 +51,7 @@ extension Replica {
     }
 
     /// Per participant, the highest accepted seq (all lower seqs are accepted as well).
-    public var versionVector: [UInt64] { maxSeqs }
+    public var versionVector: [UInt64] { chains.map { UInt64($0.count) } }
 
     /// Accepted operations a peer with version vector `theirs` lacks (every branch of every
     /// seq above its entry), at most `limit`, taken seq layer by seq layer across authors so
@@ -60,10 +64,10 @@ extension Replica {
         var progressing = true
         while progressing, out.count < limit {
             progressing = false
-            for author in maxSeqs.indices {
+            for author in chains.indices {
                 let known = author < theirs.count ? theirs[author] : 0
                 let (seq, overflow) = known.addingReportingOverflow(offset)
-                guard !overflow, seq <= maxSeqs[author] else { continue }
+                guard !overflow, seq <= UInt64(chains[author].count) else { continue }
                 progressing = true
                 for id in ids(at: Seat(author: ParticipantIndex(author), seq: seq)) where out.count < limit {
                     out.append(node(id)!)

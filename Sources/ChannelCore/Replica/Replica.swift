@@ -18,14 +18,24 @@ public final class Replica {
         didSet { headsCache = nil }
     }
     var headsCache: [OperationID]?
-    /// The first operation accepted at each seat; `forks` holds every id of seats with more
-    /// than one (sorted), so the common case allocates no array.
-    var seats: [Seat: OperationID] = [:]
+    /// Incremental multiset fingerprint of the heads (see `headsFingerprint`).
+    var headsMix: UInt128 = 0
+
+    static func headMix(_ id: OperationID) -> UInt128 {
+        var mix = Mix128(tag: 0x48)
+        mix.add(id.w0)
+        mix.add(id.w1)
+        mix.add(id.w2)
+        mix.add(id.w3)
+        return mix.value
+    }
+    /// Per participant, the first operation accepted at each seq (index seq − 1). Acceptance
+    /// needs the author's operation at seq − 1, so each chain is dense from 1; `forks` holds
+    /// every id of the seats that have more than one (sorted), so the common case is an
+    /// array append.
+    var chains: [[OperationID]]
     var forks: [Seat: [OperationID]] = [:]
     var equivocations: [Seat: EquivocationEvidence] = [:]
-    /// Per participant, the highest seq accepted. Acceptance needs the author's previous
-    /// operation, so every seq below it is accepted too: a version vector for sync.
-    var maxSeqs: [UInt64]
     var graphRejected: [OperationID: RejectionRecord] = [:]
     // Bounded buffer of operations whose predecessors are missing.
     var pending: [OperationID: SignedOperation] = [:]
@@ -65,7 +75,7 @@ public final class Replica {
         self.config = config
         self.limits = limits
         self.bugs = bugs
-        maxSeqs = [UInt64](repeating: 0, count: config.participants.count)
+        chains = [[OperationID]](repeating: [], count: config.participants.count)
     }
 
     /// Decodes wire bytes and receives the operation.
@@ -209,7 +219,7 @@ public final class Replica {
             return .rejected(.brokenAuthorChain)
         }
         let seat = Seat(author: op.author, seq: op.seq)
-        if bugs.contains(.dropEquivocations), seats[seat] != nil {
+        if bugs.contains(.dropEquivocations), op.seq <= UInt64(chains[Int(op.author)].count) {
             // Planted bug: the second half of an equivocation is silently dropped.
             return .droppedByPlantedBug
         }
@@ -218,19 +228,22 @@ public final class Replica {
         let node = GraphNode(op: op, slot: Int32(store.count), depth: depth + 1, chainHeight: chainHeight, chainProofValid: proofValid)
         slots[op.id] = node.slot
         store.append(node)
-        for pred in op.preds { headSet.remove(pred) }
+        for pred in op.preds where headSet.remove(pred) != nil { headsMix &-= Self.headMix(pred) }
         headSet.insert(op.id)
+        headsMix &+= Self.headMix(op.id)
         recordSeat(seat, op)
-        maxSeqs[Int(op.author)] = max(maxSeqs[Int(op.author)], op.seq)
         merge(node)
         return .accepted
     }
 
     private func recordSeat(_ seat: Seat, _ op: SignedOperation) {
-        guard let first = seats[seat] else {
-            seats[seat] = op.id
+        let author = Int(seat.author)
+        guard seat.seq <= UInt64(chains[author].count) else {
+            precondition(seat.seq == UInt64(chains[author].count) + 1, "author chains are dense")
+            chains[author].append(op.id)
             return
         }
+        let first = chains[author][Int(seat.seq - 1)]
         var ids = forks[seat] ?? [first]
         ids.append(op.id)
         ids.sort()
@@ -241,7 +254,8 @@ public final class Replica {
     /// Every accepted id at `seat`.
     func ids(at seat: Seat) -> [OperationID] {
         if let all = forks[seat] { return all }
-        return seats[seat].map { [$0] } ?? []
+        let chain = chains[Int(seat.author)]
+        return seat.seq >= 1 && seat.seq <= UInt64(chain.count) ? [chain[Int(seat.seq - 1)]] : []
     }
 
     /// Verifies the funding key's signature on a deposit receipt or chain anchor.

@@ -44,7 +44,7 @@ public enum SimBench {
             participantCount: nodes, roles: [:], initialDeposit: 1 << 40, tokens: [0],
             network: NetworkConfig(defaults: LinkFaults(latency: .uniform(min: .millis(2), max: .millis(20)), lossPerMillion: lossPerMillion)),
             // Larger channels batch more per push: 99 peers per tick is the cost that grows.
-            node: NodeConfig(gossipInterval: .millis(nodes > 20 ? 100 : 20)), blockInterval: .seconds(1), faults: [], workloads: [workload],
+            node: NodeConfig(gossipInterval: .millis(nodes > 20 ? 100 : 50)), blockInterval: .seconds(1), faults: [], workloads: [workload],
             livenessBound: .seconds(120), expect: Expectations())
     }
 

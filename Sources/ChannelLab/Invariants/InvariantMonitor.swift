@@ -10,8 +10,8 @@ public final class InvariantMonitor {
     public static let violationsMax = 1000
     public private(set) var violationCount = 0
     let honest: Set<Int>
-    /// Heads digest → (node, state fingerprint): the strong eventual consistency table.
-    private var statesByHeads: [Digest32: (node: Int, fingerprint: UInt128)] = [:]
+    /// Heads fingerprint → (node, state fingerprint): the strong eventual consistency table.
+    private var statesByHeads: [UInt128: (node: Int, fingerprint: UInt128)] = [:]
     /// Entries in the SEC table before it starts over (a bound on memory, not on soundness of
     /// what it reports).
     public static let secEntriesMax = 200_000
@@ -45,13 +45,10 @@ public final class InvariantMonitor {
         for token in tokens where ledger.tokenTotal(token) != (ledger.depositTotals[token] ?? 0) {
             report(.conservation, at: time, nodes: [node], "token \(token): accounts hold \(ledger.tokenTotal(token)) but deposits applied are \(ledger.depositTotals[token] ?? 0)")
         }
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(replica.heads.count * 32)
-        for head in replica.heads { head.appendBytes(to: &bytes) }
-        let digest = Blake2b.hash256(bytes)
+        let digest = replica.headsFingerprint
         if let seen = statesByHeads[digest] {
             if seen.node != node, seen.fingerprint != ledger.fingerprint {
-                report(.strongEventualConsistency, at: time, nodes: [seen.node, node], "equal heads (\(digest.short)) but different states")
+                report(.strongEventualConsistency, at: time, nodes: [seen.node, node], "equal heads (\(replica.heads.count) heads, fingerprint \(String(digest >> 64, radix: 16))) but different states")
             }
         } else {
             if statesByHeads.count >= InvariantMonitor.secEntriesMax { statesByHeads.removeAll(keepingCapacity: true) }
