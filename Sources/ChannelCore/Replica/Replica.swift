@@ -121,7 +121,7 @@ public final class Replica {
     /// through a memo of verified signatures keyed by the full signed bytes).
     /// - Warning: passing an unverified operation breaks Byzantine safety.
     public func receive(preverified op: SignedOperation) -> ReceiveOutcome {
-        if slots[op.id] != nil || pending[op.id] != nil || graphRejected[op.id] != nil { return .duplicate }
+        if knows(op.id) { return .duplicate }
         guard op.channel == config.channel else { return .rejected(.wrongChannel) }
         guard config.participant(op.author) != nil else { return .rejected(.unknownAuthor(op.author)) }
         return admit(op)
@@ -131,9 +131,14 @@ public final class Replica {
         do { try op.unsigned.validate() } catch { return .rejected(.malformed(error)) }
         guard store.count + graphRejected.count < limits.graphOpsMax else { return .rejected(.graphFull(limit: limits.graphOpsMax)) }
         var missing = 0
-        for pred in op.preds where slots[pred] == nil {
-            if let record = graphRejected[pred] {
-                _ = record
+        var predSlots = [Int32]()
+        predSlots.reserveCapacity(op.preds.count)
+        for pred in op.preds {
+            if let slot = slots[pred] {
+                predSlots.append(slot)
+                continue
+            }
+            if graphRejected[pred] != nil {
                 recordGraphRejection(op, .predecessorRejected(pred))
                 return .rejected(.predecessorRejected(pred))
             }
@@ -152,9 +157,9 @@ public final class Replica {
             }
             return .buffered(missing: missing)
         }
-        missingSet.remove(op.id)
+        if !missingSet.isEmpty { missingSet.remove(op.id) }
         var accepted = [OperationID]()
-        switch accept(op) {
+        switch accept(op, predSlots: predSlots) {
         case let .rejected(rejection):
             return .rejected(rejection)
         case .droppedByPlantedBug:
@@ -181,7 +186,7 @@ public final class Replica {
                 guard let op = pending.removeValue(forKey: waiter) else { continue }
                 // Buffered operations count against the graph limit when they are released too.
                 guard store.count + graphRejected.count < limits.graphOpsMax else { continue }
-                if case .accepted = accept(op) {
+                if case .accepted = accept(op, predSlots: op.preds.map { slots[$0]! }) {
                     accepted.append(op.id)
                     ready.append(op.id)
                 }
@@ -198,14 +203,16 @@ public final class Replica {
     }
 
     /// Checks the author chain rules and adds `op` to the graph and the merge.
-    private func accept(_ op: SignedOperation) -> Acceptance {
+    /// - Parameter predSlots: the store slots of `op`'s predecessors, all accepted.
+    private func accept(_ op: SignedOperation, predSlots: [Int32]) -> Acceptance {
+        precondition(predSlots.count == op.preds.count, "every predecessor is accepted")
         var ownPreds = 0
         var ownPredSeq: UInt64 = 0
         var depth: UInt64 = 0
         var chainHeight: UInt64 = 0
-        for pred in op.preds {
+        for predSlot in predSlots {
             // Field reads in place: no copy of the whole node (and its references).
-            let slot = Int(slots[pred]!)
+            let slot = Int(predSlot)
             if store[slot].op.unsigned.author == op.author {
                 ownPreds += 1
                 ownPredSeq = store[slot].op.unsigned.seq

@@ -38,6 +38,8 @@ public final class LabRun {
     var everCrashed = false
     var everOffline = false
     var outgoing: [Send] = []
+    /// Reused buffer for each event's trace bytes.
+    var traceBuffer: [UInt8] = []
     /// Most events one run may process.
     public static let eventsMax = 100_000_000
     var chainAddress: Int { nodes.count }
@@ -326,7 +328,9 @@ public final class LabRun {
     // MARK: Trace
 
     private func traceEvent(_ seq: UInt64, _ event: Event) {
-        var bytes = [UInt8]()
+        var bytes = traceBuffer
+        bytes.removeAll(keepingCapacity: true)
+        defer { traceBuffer = bytes }
         bytes.appendBigEndian(now.micros)
         bytes.appendBigEndian(seq)
         switch event {
