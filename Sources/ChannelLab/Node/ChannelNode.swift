@@ -130,6 +130,13 @@ public final class ChannelNode {
         default:
             preconditionFailure("a node's own operation must be accepted by its replica")
         }
+        account(own: payload)
+        return op
+    }
+
+    /// Books an own operation into `ownNet` and the used receipts (on submission, and when
+    /// the log replays after a restart).
+    private func account(own payload: Payload) {
         switch payload {
         case let .deposit(receipt):
             ownNet[receipt.token, default: 0] += Int128(receipt.amount)
@@ -138,7 +145,6 @@ public final class ChannelNode {
             ownNet[token, default: 0] -= Int128(amount)
         default: break
         }
-        return op
     }
 
     private func record(accepted ids: [OperationID]) {
@@ -309,14 +315,7 @@ public final class ChannelNode {
         for op in log.entries {
             if op.author == index {
                 if lastOwn == nil || op.seq > lastOwn!.seq { lastOwn = op }
-                switch op.payload {
-                case let .deposit(receipt):
-                    ownNet[receipt.token, default: 0] += Int128(receipt.amount)
-                    usedReceipts.insert(receipt.nonce)
-                case let .transfer(_, token, amount), let .withdraw(token, amount), let .lock(token, amount, _):
-                    ownNet[token, default: 0] -= Int128(amount)
-                default: break
-                }
+                account(own: op.payload)
             }
         }
         precondition(replica.operationCount == log.count, "a log replays completely")
