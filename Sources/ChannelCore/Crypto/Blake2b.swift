@@ -111,6 +111,8 @@ public enum DomainTag: String, Sendable, CaseIterable {
     case chainAnchor = "chanlab/chain-anchor/v1"
     /// Deterministic key derivation from a seed and a participant index.
     case keyDerivation = "chanlab/key/v1"
+    /// A checkpoint (state root, version, heads) signed by participants.
+    case checkpoint = "chanlab/checkpoint/v1"
     /// Channel id derivation in the lab.
     case channelID = "chanlab/channel-id/v1"
 }

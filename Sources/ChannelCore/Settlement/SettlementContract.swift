@@ -1,0 +1,211 @@
+/// Why the settlement contract refused a call. Every refusal leaves the contract unchanged.
+public enum ContractError: Error, Hashable, Sendable {
+    case wrongChannel
+    case unknownSigner(ParticipantIndex)
+    case duplicateSigner(ParticipantIndex)
+    case badSignature(ParticipantIndex)
+    case tooFewSignatures(have: Int, need: Int)
+    /// The version is not newer than the one the contract holds.
+    case staleVersion(got: UInt64, current: UInt64)
+    case notAParticipant(ParticipantIndex)
+    case amountOutOfRange
+    case noProposal
+    case alreadyProposed
+    case alreadyFinalized
+    case notFinalized
+    /// A challenge after the dispute window closed.
+    case windowClosed(deadline: UInt64, height: UInt64)
+    /// A finalization before the dispute window closed.
+    case windowOpen(deadline: UInt64, height: UInt64)
+    /// No threshold-signed state to prove a balance against.
+    case noCheckpoint
+    /// The proof does not show this account under the root (or claims another tree size).
+    case badProof
+    case alreadyPaid(AccountKey)
+    case exitAfterFinalization
+    case replayedEvidence
+    case invalidEvidence(EvidenceError)
+    /// Paying this would exceed what the contract holds.
+    case insolvent
+}
+
+/// Parameters fixed when the channel opens.
+public struct SettlementParams: Hashable, Sendable {
+    /// Signatures a checkpoint needs.
+    public let threshold: Int
+    /// Blocks during which a proposal can be challenged.
+    public let disputeWindowBlocks: UInt64
+
+    public init(threshold: Int, disputeWindowBlocks: UInt64) {
+        precondition(threshold >= 1, "a checkpoint needs at least one signature")
+        precondition(disputeWindowBlocks >= 1, "the dispute window is at least one block")
+        self.threshold = threshold
+        self.disputeWindowBlocks = disputeWindowBlocks
+    }
+}
+
+/// The settlement contract as a pure state machine, hosted by the simulated chain: funding,
+/// threshold-signed checkpoints, propose, challenge within the dispute window, finalize after
+/// it, payouts by Merkle proof (claims after finalization, emergency exits before it against
+/// the latest checkpoint), and slashing of bonds on verified evidence.
+///
+/// Compensation rule: a slashed bond goes to the `compensationPool`, which pays participants
+/// who lost value to the misbehaviour (as the chain's settlement logic decides); until then it
+/// stays in the contract and counts as held funds, never as payouts.
+public struct SettlementContract: Sendable {
+    public let config: ChannelConfig
+    public let params: SettlementParams
+
+    public enum Phase: Hashable, Sendable {
+        case open
+        case proposed(SignedCheckpoint, deadline: UInt64)
+        case finalized(SignedCheckpoint)
+    }
+
+    public private(set) var phase = Phase.open
+    /// The newest threshold-signed checkpoint registered (or proposed, or won by a challenge).
+    public private(set) var latest: SignedCheckpoint?
+    public private(set) var deposits: [AccountKey: Amount] = [:]
+    public private(set) var bonds: [ParticipantIndex: Amount] = [:]
+    public private(set) var paid: [AccountKey: Amount] = [:]
+    public private(set) var compensationPool: Amount = 0
+    public private(set) var slashed: [ParticipantIndex: Amount] = [:]
+    private var usedEvidence: Set<Evidence> = []
+
+    public init(config: ChannelConfig, params: SettlementParams) {
+        precondition(params.threshold <= config.participants.count, "threshold above the participant count")
+        self.config = config
+        self.params = params
+    }
+
+    /// Everything the contract was funded with: deposits, bonds and slashed bonds in the pool.
+    public var heldTotal: Amount { depositTotal + bonds.values.reduce(0, +) + compensationPool }
+
+    /// All deposits: the most that account payouts may ever reach (conservation in the channel).
+    public var depositTotal: Amount { deposits.values.reduce(0, +) }
+
+    /// Everything paid out so far.
+    public var paidTotal: Amount { paid.values.reduce(0, +) }
+
+    // MARK: Funding
+
+    /// Locks a participant's deposit of `token`.
+    public mutating func deposit(_ participant: ParticipantIndex, token: TokenID, amount: Amount) throws(ContractError) {
+        guard config.participant(participant) != nil else { throw .notAParticipant(participant) }
+        guard config.hasToken(token), amount >= 1, amount <= WireLimits.amountMax else { throw .amountOutOfRange }
+        deposits[AccountKey(participant: participant, token: token), default: 0] += amount
+    }
+
+    /// Locks a participant's bond (slashable on evidence).
+    public mutating func bond(_ participant: ParticipantIndex, amount: Amount) throws(ContractError) {
+        guard config.participant(participant) != nil else { throw .notAParticipant(participant) }
+        guard amount >= 1, amount <= WireLimits.amountMax else { throw .amountOutOfRange }
+        bonds[participant, default: 0] += amount
+    }
+
+    // MARK: Checkpoints and settlement
+
+    /// Registers a threshold-signed checkpoint newer than the latest.
+    public mutating func registerCheckpoint(_ signed: SignedCheckpoint) throws(ContractError) {
+        guard !isFinalized else { throw .alreadyFinalized }
+        try signed.verify(config: config, threshold: params.threshold)
+        try requireNewer(signed)
+        latest = signed
+    }
+
+    /// Proposes to settle on `signed` at chain height `height`; the dispute window opens.
+    /// A proposal may not be older than the latest registered checkpoint.
+    public mutating func propose(_ signed: SignedCheckpoint, height: UInt64) throws(ContractError) {
+        switch phase {
+        case .proposed: throw .alreadyProposed
+        case .finalized: throw .alreadyFinalized
+        case .open: break
+        }
+        try signed.verify(config: config, threshold: params.threshold)
+        if let latest, signed.checkpoint.version < latest.checkpoint.version {
+            throw .staleVersion(got: signed.checkpoint.version, current: latest.checkpoint.version)
+        }
+        latest = signed
+        phase = .proposed(signed, deadline: height + params.disputeWindowBlocks)
+    }
+
+    /// Challenges the proposal with a newer threshold-signed checkpoint, within the window.
+    /// The newer state replaces the proposal; the deadline stays.
+    public mutating func challenge(_ signed: SignedCheckpoint, height: UInt64) throws(ContractError) {
+        guard case let .proposed(current, deadline) = phase else {
+            throw isFinalized ? .alreadyFinalized : .noProposal
+        }
+        guard height <= deadline else { throw .windowClosed(deadline: deadline, height: height) }
+        try signed.verify(config: config, threshold: params.threshold)
+        guard signed.checkpoint.version > current.checkpoint.version else {
+            throw .staleVersion(got: signed.checkpoint.version, current: current.checkpoint.version)
+        }
+        latest = signed
+        phase = .proposed(signed, deadline: deadline)
+    }
+
+    /// Finalizes the proposal once the window has closed.
+    public mutating func finalize(height: UInt64) throws(ContractError) {
+        guard case let .proposed(current, deadline) = phase else {
+            throw isFinalized ? .alreadyFinalized : .noProposal
+        }
+        guard height > deadline else { throw .windowOpen(deadline: deadline, height: height) }
+        phase = .finalized(current)
+    }
+
+    public var isFinalized: Bool {
+        if case .finalized = phase { return true }
+        return false
+    }
+
+    // MARK: Payouts
+
+    /// After finalization: pays an account's total (balance + locked + withdrawn) proven
+    /// against the finalized root. Each account is paid once.
+    public mutating func claim(_ proof: BalanceProof) throws(ContractError) -> Amount {
+        guard case let .finalized(final) = phase else { throw .notFinalized }
+        return try pay(proof, against: final.checkpoint)
+    }
+
+    /// Emergency exit before finalization (the channel stalls): pays an account proven
+    /// against the latest threshold-signed checkpoint. Each account is paid once.
+    public mutating func exit(_ proof: BalanceProof) throws(ContractError) -> Amount {
+        guard !isFinalized else { throw .exitAfterFinalization }
+        guard let latest else { throw .noCheckpoint }
+        return try pay(proof, against: latest.checkpoint)
+    }
+
+    private mutating func pay(_ proof: BalanceProof, against checkpoint: Checkpoint) throws(ContractError) -> Amount {
+        guard proof.treeSize == checkpoint.treeSize, proof.verify(root: checkpoint.stateRoot) else { throw .badProof }
+        guard paid[proof.key] == nil else { throw .alreadyPaid(proof.key) }
+        let total = proof.account.total
+        guard total >= 0, total <= Int128(WireLimits.amountMax) * 4096 else { throw .badProof }
+        let amount = Amount(total)
+        guard paidTotal + amount <= depositTotal else { throw .insolvent }
+        paid[proof.key] = amount
+        return amount
+    }
+
+    // MARK: Slashing
+
+    /// Slashes the culprit's whole bond on evidence that verifies (one pure function, shared
+    /// with replicas and checkers). The same evidence is accepted once.
+    public mutating func slash(_ evidence: Evidence) throws(ContractError) -> (culprit: ParticipantIndex, amount: Amount) {
+        guard !usedEvidence.contains(evidence) else { throw .replayedEvidence }
+        let culprit: ParticipantIndex
+        do { culprit = try EvidenceVerifier.verify(evidence, config: config) } catch { throw .invalidEvidence(error) }
+        let amount = bonds[culprit] ?? 0
+        usedEvidence.insert(evidence)
+        // The bond leaves the bonds and enters the pool: held funds are unchanged.
+        bonds[culprit] = nil
+        compensationPool += amount
+        slashed[culprit, default: 0] += amount
+        return (culprit, amount)
+    }
+
+    private func requireNewer(_ signed: SignedCheckpoint) throws(ContractError) {
+        if let latest, signed.checkpoint.version <= latest.checkpoint.version {
+            throw .staleVersion(got: signed.checkpoint.version, current: latest.checkpoint.version)
+        }
+    }
+}
