@@ -48,5 +48,6 @@ public enum Sometimes: String, CaseIterable, Sendable, Codable {
     case crashedNodeCaughtUp = "crashed-node-caught-up"
     case offlineNodeCaughtUp = "offline-node-caught-up"
     case depositThroughChain = "deposit-through-chain"
+    case chainCongested = "chain-congested"
     case burstSubmitted = "burst-submitted"
 }

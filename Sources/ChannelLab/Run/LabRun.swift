@@ -21,7 +21,7 @@ public final class LabRun {
     let config: ChannelConfig
     let nodes: [ChannelNode]
     let labBugs: LabBugs
-    let chain: ChainStub
+    let chain: SimChain
     var network: Network
     let monitor: InvariantMonitor
     let memo: SignatureMemo
@@ -60,7 +60,7 @@ public final class LabRun {
         let participants = keys.enumerated().map { Participant(index: ParticipantIndex($0.offset), publicKey: $0.element.publicKey, role: scenario.role($0.offset)) }
         let config = ChannelConfig(channel: OpSetGenerator.channelID(seed: seed), participants: participants, fundingKey: funding.publicKey, tokens: scenario.tokens)
         self.config = config
-        chain = ChainStub(funding: funding, channel: config.channel)
+        chain = SimChain(funding: funding, config: config, params: SettlementParams(threshold: max(1, (scenario.participantCount * 2 + 2) / 3), disputeWindowBlocks: 20), unbacked: labBugs.contains(.unbackedReceipts))
         network = Network(config: scenario.network, seed: seed)
         monitor = InvariantMonitor(honest: Set(0..<scenario.participantCount))
         trace = TraceHash(recording: recordEvents)
@@ -106,8 +106,10 @@ public final class LabRun {
         // Genesis: every participant that can hold funds deposits through a chain receipt.
         for node in nodes where config.participants[Int(node.index)].role.permissions.contains(.holdFunds) && scenario.initialDeposit > 0 {
             for token in scenario.tokens {
-                node.submit(.deposit(chain.receipt(for: node.index, token: token, amount: Amount(scenario.initialDeposit))))
-                submitted += 1
+                if let receipt = chain.genesisDeposit(for: node.index, token: token, amount: Amount(scenario.initialDeposit)) {
+                    node.submit(.deposit(receipt))
+                    submitted += 1
+                }
             }
         }
         for index in nodes.indices {
@@ -154,7 +156,10 @@ public final class LabRun {
         case let .fault(index):
             apply(scenario.faults[index].fault)
         case .block:
-            chain.produceBlock()
+            if chain.isCongested(at: now) { monitor.reach(.chainCongested) }
+            for (to, receipt) in chain.produceBlock(at: now) {
+                send(from: chainAddress, to: to, .depositReceipt(receipt))
+            }
             queue.schedule(at: now + scenario.blockInterval, .block)
         case .livenessStart:
             startLiveness()
@@ -187,10 +192,8 @@ public final class LabRun {
     private func deliver(from: Int, to: Int, sentAt: SimInstant, message: Message) {
         if to == chainAddress {
             messages.delivered += 1
-            if case let .depositRequest(request, token, amount) = message, scenario.tokens.contains(token),
-                let receipt = chain.receipt(for: ParticipantIndex(from), request: request, token: token, amount: amount)
-            {
-                send(from: chainAddress, to: from, .depositReceipt(receipt))
+            if case let .depositRequest(request, token, amount) = message {
+                _ = chain.submitDeposit(from: from, request: request, token: token, amount: amount)
             }
             return
         }
@@ -277,6 +280,8 @@ public final class LabRun {
             everOffline = true
         case let .online(index):
             nodes[index].setOnline(true)
+        case let .congestion(duration):
+            chain.congest(until: now + duration)
         }
     }
 
@@ -410,6 +415,13 @@ public final class LabRun {
                 continue
             }
             roots.append(replica.stateRoot.hex)
+            for token in scenario.tokens {
+                let locked = chain.contract.deposits.filter { $0.key.token == token }.values.reduce(Amount(0), +)
+                let credited = replica.balances.depositTotals[token] ?? 0
+                if credited > Int128(locked) {
+                    monitor.report(.conservation, at: now, nodes: [Int(node.index)], "token \(token): the channel credits \(credited) in deposits but the contract holds \(locked)")
+                }
+            }
             for token in scenario.tokens where replica.balances.total(of: token) != (replica.balances.depositTotals[token] ?? 0) {
                 monitor.report(.conservation, at: now, nodes: [Int(node.index)], "token \(token): recount \(replica.balances.total(of: token)) != deposits \(replica.balances.depositTotals[token] ?? 0)")
             }

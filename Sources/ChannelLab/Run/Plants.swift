@@ -10,6 +10,8 @@ public struct LabBugs: OptionSet, Sendable, Hashable {
     public static let nodeOverspends = LabBugs(rawValue: 1 << 0)
     /// Nodes never run anti-entropy or fetch missing predecessors: lost messages stay lost.
     public static let noAntiEntropy = LabBugs(rawValue: 1 << 1)
+    /// The chain signs deposit receipts without locking the funds in the contract.
+    public static let unbackedReceipts = LabBugs(rawValue: 1 << 2)
 }
 
 /// Every plantable bug by name, for `--plant NAME`.
@@ -18,6 +20,7 @@ public enum Plants {
         PlantedBugs.named.map { ($0.name, $0.bug, LabBugs(), coreDescription($0.name)) } + [
             ("node-overspends", PlantedBugs(), .nodeOverspends, "honest nodes spend more than their causal past holds"),
             ("no-anti-entropy", PlantedBugs(), .noAntiEntropy, "nodes never sync or fetch missing predecessors"),
+            ("unbacked-receipts", PlantedBugs(), .unbackedReceipts, "the chain signs deposit receipts without locking the funds"),
         ]
 
     private static func coreDescription(_ name: String) -> String {

@@ -16,6 +16,8 @@ public enum Fault: Hashable, Sendable, CustomStringConvertible {
     case offline(Int)
     /// Brings it back.
     case online(Int)
+    /// Chain congestion: blocks include no transactions for this long.
+    case congestion(SimDuration)
 
     public var description: String {
         switch self {
@@ -26,6 +28,7 @@ public enum Fault: Hashable, Sendable, CustomStringConvertible {
         case let .restart(node): return "restart \(node)"
         case let .offline(node): return "offline \(node)"
         case let .online(node): return "online \(node)"
+        case let .congestion(duration): return "chain congestion for \(duration)"
         }
     }
 }

@@ -239,15 +239,15 @@ private struct Parser {
         // Validate in time order, so "heal before partition" is caught wherever it is written.
         var timed = [(SimInstant, Node)]()
         for item in items {
-            let map = try reader.mapping(item, "fault", allowed: ["at", "partition", "heal", "crash", "restart", "offline", "online"])
+            let map = try reader.mapping(item, "fault", allowed: ["at", "partition", "heal", "crash", "restart", "offline", "online", "congest"])
             let at = try reader.duration(try reader.require(map, "at", in: "fault", at: item), "fault.at")
             guard at <= duration else { throw reader.error(map["at"], "fault at \(at) is after the end of the run (\(duration))") }
             timed.append((SimInstant(micros: at.micros), item))
         }
         for (at, item) in timed.enumerated().sorted(by: { ($0.element.0, $0.offset) < ($1.element.0, $1.offset) }).map({ $0.element }) {
-            let map = try reader.mapping(item, "fault", allowed: ["at", "partition", "heal", "crash", "restart", "offline", "online"])
+            let map = try reader.mapping(item, "fault", allowed: ["at", "partition", "heal", "crash", "restart", "offline", "online", "congest"])
             let kinds = map.keys.filter { $0 != "at" }
-            guard kinds.count == 1 else { throw reader.error(item, "a fault needs exactly one of partition, heal, crash, restart, offline, online") }
+            guard kinds.count == 1 else { throw reader.error(item, "a fault needs exactly one of partition, heal, crash, restart, offline, online, congest") }
             let fault: Fault
             switch kinds[0] {
             case "partition":
@@ -268,6 +268,10 @@ private struct Parser {
                     fault = .partition(groups)
                 }
                 partitioned = true
+            case "congest":
+                let duration = try reader.duration(map["congest"]!, "congest")
+                guard duration.micros > 0 else { throw reader.error(map["congest"], "congest needs a positive duration") }
+                fault = .congestion(duration)
             case "heal":
                 guard try reader.string(map["heal"]!, "heal") == "all" else { throw reader.error(map["heal"], "heal takes the value 'all'") }
                 guard partitioned else { throw reader.error(map["heal"], "heal at \(at) before any partition") }

@@ -21,7 +21,7 @@ import Testing
           - {at: 2s, crash: 3}
           - {at: 4s, restart: 3}
         workloads:
-          - {participants: all, rate: 15, amount: [1, 20], mix: {transfer: 80, deposit: 10, withdraw: 10}}
+          - {participants: all, rate: 15, amount: [1, 20], mix: {transfer: 70, deposit: 20, withdraw: 10}}
         liveness: {bound: 20s}
         """
 
@@ -62,6 +62,7 @@ import Testing
         (.mergeInArrivalOrder, .nodeOverspends, .strongEventualConsistency),
         (.mergeInArrivalOrder, .nodeOverspends, .convergence),
         ([], .noAntiEntropy, .liveness),
+        ([], .unbackedReceipts, .conservation),
     ]
 
     @Test(arguments: bites.indices)
@@ -72,6 +73,27 @@ import Testing
         #expect(!report.passed)
         let violation = report.violations.first { $0.invariant == invariant }
         #expect(violation?.nodes.isEmpty == false)
+    }
+
+    /// Congestion holds deposit transactions in the mempool; they land once it ends, exactly
+    /// once despite duplicated requests, and the chain's height keeps counting.
+    @Test func congestionDelaysDepositsWhichThenLandOnce() throws {
+        let text = """
+            name: congested
+            duration: 8s
+            participants: {count: 3, deposit: 100}
+            network: {latency: {fixed: 5ms}, duplicate: 0.5}
+            chain: {blockInterval: 200ms}
+            faults:
+              - {at: 1s, congest: 5s}
+            workloads:
+              - {participants: all, rate: 5, mix: {deposit: 100}, amount: [1, 10]}
+            """
+        let report = ScenarioRunner.run(try ScenarioLoader.parse(text, file: "c.yaml"))
+        #expect(report.passed, "\(report.violations.prefix(3)) \(report.expectationFailures)")
+        #expect(report.sometimesReached.contains("chain-congested"))
+        #expect(report.sometimesReached.contains("deposit-through-chain"))
+        #expect(report.rejections == 0)
     }
 
     @Test func overspendingAloneBreaksOnlyHonestValidity() throws {
