@@ -1,7 +1,7 @@
 import ChannelCore
 
 /// One run of a scenario with a seed: the discrete-event loop that composes nodes, the
-/// network, the chain stub, workloads and checkers. Single-threaded and deterministic: the
+/// network, the simulated chain, workloads and checkers. Single-threaded and deterministic: the
 /// same scenario and seed give the same trace hash in any process.
 public final class LabRun {
     enum Event {
