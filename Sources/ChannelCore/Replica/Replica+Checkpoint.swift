@@ -5,12 +5,17 @@ extension Replica {
     /// accepted operation in the causal closure of `heads`; `nil` when a head is not accepted.
     /// - Complexity: O(c log c) for a closure of c operations; the walk is iterative.
     public func stateAt(heads: [OperationID]) -> (root: Digest32, treeSize: UInt64)? {
+        for head in heads where slots[head] == nil { return nil }
+        return Self.commitment(of: ledger(applyingClosureOf: heads))
+    }
+
+    /// A fresh ledger after applying, in the total order, every accepted operation in the
+    /// causal closure of `roots` (all accepted). Used to judge an operation against its causal
+    /// past and to recompute the state at a checkpoint's heads.
+    /// - Complexity: O(c log c) for a closure of c operations; the walk is iterative.
+    func ledger(applyingClosureOf roots: [OperationID]) -> BalanceLedger {
         var visited = Set<OperationID>()
-        var stack = [OperationID]()
-        for head in heads {
-            guard slots[head] != nil else { return nil }
-            stack.append(head)
-        }
+        var stack = roots
         while let id = stack.popLast() {
             guard visited.insert(id).inserted else { continue }
             stack.append(contentsOf: node(id)!.op.preds)
@@ -20,16 +25,19 @@ extension Replica {
             let entry = store[Int(key.slot)]
             _ = view.apply(entry.op, context: entry.context, config: config, bugs: bugs)
         }
-        let leaves = view.stateLeaves().leaves
+        return view
+    }
+
+    /// The Merkle root and leaf count of a ledger's state.
+    static func commitment(of ledger: BalanceLedger) -> (root: Digest32, treeSize: UInt64) {
+        let leaves = ledger.stateLeaves().leaves
         return (Merkle.root(leafHashes: leaves.map(Merkle.leafHash)), UInt64(leaves.count))
     }
 
     /// The checkpoint of this replica's current state at `version`.
     public func checkpoint(version: UInt64) -> Checkpoint {
-        let leaves = balances.stateLeaves().leaves
-        return Checkpoint(
-            channel: config.channel, version: version, stateRoot: Merkle.root(leafHashes: leaves.map(Merkle.leafHash)),
-            treeSize: UInt64(leaves.count), heads: heads)
+        let (root, size) = Self.commitment(of: balances)
+        return Checkpoint(channel: config.channel, version: version, stateRoot: root, treeSize: size, heads: heads)
     }
 
     /// Whether an honest participant may sign `checkpoint`: same channel, every head accepted

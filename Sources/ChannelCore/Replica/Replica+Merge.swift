@@ -188,17 +188,7 @@ extension Replica {
     /// - Complexity: O(a log a) for a ancestors; the walk is iterative.
     private func replayFailsInCausalPast(_ node: GraphNode) -> Bool {
         stats.causalReplays += 1
-        var visited = Set<OperationID>()
-        var stack = node.op.preds
-        while let id = stack.popLast() {
-            guard visited.insert(id).inserted else { continue }
-            stack.append(contentsOf: self.node(id)!.op.preds)
-        }
-        var view = BalanceLedger()
-        for key in visited.map({ self.node($0)!.key }).sorted() {
-            let ancestor = self.node(key.id)!
-            _ = view.apply(ancestor.op, context: ancestor.context, config: config, bugs: bugs)
-        }
+        var view = ledger(applyingClosureOf: node.op.preds)
         return view.apply(node.op, context: node.context, config: config, bugs: bugs) != nil
     }
 }

@@ -111,9 +111,7 @@ extension Replica {
 
     /// The RFC 6962-style Merkle root over the ledger's canonical leaves.
     /// - Complexity: O(n log n) in the number of ledger entries.
-    public var stateRoot: Digest32 {
-        Merkle.root(leafHashes: ledger.stateLeaves().leaves.map(Merkle.leafHash))
-    }
+    public var stateRoot: Digest32 { Self.commitment(of: ledger).root }
 
     /// A Merkle inclusion proof of one account under `stateRoot`, or `nil` when the account
     /// has never been touched.

@@ -29,15 +29,6 @@ public enum LatencyModel: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// The largest delay the model can produce.
-    public var maxDelay: SimDuration {
-        switch self {
-        case let .fixed(value): return value
-        case let .uniform(_, max): return max
-        case let .longTail(_, max): return max
-        }
-    }
-
     public var description: String {
         switch self {
         case let .fixed(value): return "fixed \(value)"

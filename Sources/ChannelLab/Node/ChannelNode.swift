@@ -287,9 +287,6 @@ public final class ChannelNode {
         return nextRequest
     }
 
-    /// Whether the node has new operations not yet pushed.
-    public var hasOutbox: Bool { !outbox.isEmpty || !relays.isEmpty }
-
     // MARK: Faults
 
     /// Crashes the process: the replica, its buffer and the outbox are lost; the log stays.
