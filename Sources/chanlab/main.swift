@@ -70,6 +70,7 @@ struct Run: ParsableCommand {
         }
         var bugs = PlantedBugs()
         var labBugs = LabBugs()
+        var contractBugs = ContractBugs()
         for name in plant {
             guard let entry = Plants.named.first(where: { $0.name == name }) else {
                 printError("unknown planted bug '\(name)'; known: \(Plants.named.map(\.name).joined(separator: ", "))")
@@ -77,6 +78,7 @@ struct Run: ParsableCommand {
             }
             bugs.formUnion(entry.core)
             labBugs.formUnion(entry.lab)
+            contractBugs.formUnion(entry.contract)
         }
         var files = [String]()
         for path in paths.isEmpty ? ["scenarios"] : paths {
@@ -103,7 +105,7 @@ struct Run: ParsableCommand {
         if let path = recordEvents {
             // Child side of --check-determinism: one scenario, its events written to `path`.
             guard scenarios.count == 1 else { throw ValidationError("--record-events takes one scenario file") }
-            let recorded = ScenarioRunner.record(scenarios[0], seed: seed, bugs: bugs, labBugs: labBugs)
+            let recorded = ScenarioRunner.record(scenarios[0], seed: seed, bugs: bugs, contractBugs: contractBugs, labBugs: labBugs)
             try recorded.lines.write(toFile: path, atomically: true, encoding: .utf8)
             return
         }
@@ -112,7 +114,7 @@ struct Run: ParsableCommand {
         for (scenario, file) in zip(scenarios, files) {
             if checkDeterminism {
                 // One run here, one in a child process (its own hash seed, no shared state).
-                let here = ScenarioRunner.record(scenario, seed: seed, bugs: bugs, labBugs: labBugs)
+                let here = ScenarioRunner.record(scenario, seed: seed, bugs: bugs, contractBugs: contractBugs, labBugs: labBugs)
                 let there = try childRecording(file: file, seed: seed ?? scenario.seed)
                 let check = ScenarioRunner.compare(here, there)
                 if check.identical {
@@ -124,7 +126,7 @@ struct Run: ParsableCommand {
                 continue
             }
             let start = ContinuousClock.now
-            var report = ScenarioRunner.run(scenario, seed: seed, bugs: bugs, labBugs: labBugs)
+            var report = ScenarioRunner.run(scenario, seed: seed, bugs: bugs, contractBugs: contractBugs, labBugs: labBugs)
             report.wallMillis = elapsedMillis(since: start)
             allPassed = allPassed && report.passed
             if json {

@@ -5,8 +5,31 @@ extension Replica {
     /// accepted operation in the causal closure of `heads`; `nil` when a head is not accepted.
     /// - Complexity: O(c log c) for a closure of c operations; the walk is iterative.
     public func stateAt(heads: [OperationID]) -> (root: Digest32, treeSize: UInt64)? {
+        guard let ledger = ledger(at: heads) else { return nil }
+        return Self.commitment(of: ledger)
+    }
+
+    /// The ledger after every accepted operation in the causal closure of `heads` (the
+    /// current ledger when they are this replica's heads); `nil` when a head is not accepted.
+    public func ledger(at heads: [OperationID]) -> BalanceLedger? {
         for head in heads where slots[head] == nil { return nil }
-        return Self.commitment(of: ledger(applyingClosureOf: heads))
+        if heads.sorted() == self.heads { return balances }
+        return ledger(applyingClosureOf: heads)
+    }
+
+    /// A Merkle proof of one account's leaf in the state a checkpoint commits to, or `nil`
+    /// when this replica does not match the checkpoint or the account is not in it.
+    public func balanceProof(_ participant: ParticipantIndex, _ token: TokenID, at checkpoint: Checkpoint) -> BalanceProof? {
+        guard checkpoint.channel == config.channel, let ledger = ledger(at: checkpoint.heads) else { return nil }
+        let key = AccountKey(participant: participant, token: token)
+        let (accountKeys, leaves) = ledger.stateLeaves()
+        let hashes = leaves.map(Merkle.leafHash)
+        guard Merkle.root(leafHashes: hashes) == checkpoint.stateRoot, UInt64(hashes.count) == checkpoint.treeSize,
+            let index = accountKeys.firstIndex(of: key)
+        else { return nil }
+        return BalanceProof(
+            key: key, account: ledger.account(participant, token), leafIndex: UInt64(index),
+            treeSize: UInt64(hashes.count), path: Merkle.inclusionPath(leafHashes: hashes, index: index))
     }
 
     /// A fresh ledger after applying, in the total order, every accepted operation in the

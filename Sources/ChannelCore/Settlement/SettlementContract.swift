@@ -29,6 +29,27 @@ public enum ContractError: Error, Hashable, Sendable {
     case insolvent
 }
 
+/// Deliberate bugs in the contract, so the lab's settlement checkers are shown to catch them.
+/// All off by default; when off, each costs one bit test on its path.
+public struct ContractBugs: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+
+    /// `finalize` does not wait for the dispute window to close.
+    public static let finalizeEarly = ContractBugs(rawValue: 1 << 0)
+    /// `challenge` accepts any valid checkpoint, even an older one.
+    public static let acceptOlderChallenge = ContractBugs(rawValue: 1 << 1)
+    /// Payouts do not check whether the account was paid already.
+    public static let payTwice = ContractBugs(rawValue: 1 << 2)
+
+    /// Every contract bug with its name, for listings and command-line flags.
+    public static let named: [(name: String, bug: ContractBugs, what: String)] = [
+        ("finalize-early", .finalizeEarly, "the contract finalizes before the dispute window ends"),
+        ("accept-older-challenge", .acceptOlderChallenge, "the contract accepts a challenge with an older version"),
+        ("pay-twice", .payTwice, "the contract pays an account every time it is claimed"),
+    ]
+}
+
 /// Parameters fixed when the channel opens.
 public struct SettlementParams: Hashable, Sendable {
     /// Signatures a checkpoint needs.
@@ -72,10 +93,26 @@ public struct SettlementContract: Sendable {
     public private(set) var slashed: [ParticipantIndex: Amount] = [:]
     private var usedEvidence: Set<Evidence> = []
 
-    public init(config: ChannelConfig, params: SettlementParams) {
+    /// Planted bugs (none in a correct contract).
+    public let bugs: ContractBugs
+
+    public init(config: ChannelConfig, params: SettlementParams, bugs: ContractBugs = []) {
         precondition(params.threshold <= config.participants.count, "threshold above the participant count")
         self.config = config
         self.params = params
+        self.bugs = bugs
+    }
+
+    /// The finalized checkpoint, if any.
+    public var final: SignedCheckpoint? {
+        if case let .finalized(signed) = phase { return signed }
+        return nil
+    }
+
+    /// The proposal under dispute and its deadline, if any.
+    public var proposal: (checkpoint: SignedCheckpoint, deadline: UInt64)? {
+        if case let .proposed(signed, deadline) = phase { return (signed, deadline) }
+        return nil
     }
 
     /// Everything the contract was funded with: deposits, bonds and slashed bonds in the pool.
@@ -137,7 +174,7 @@ public struct SettlementContract: Sendable {
         }
         guard height <= deadline else { throw .windowClosed(deadline: deadline, height: height) }
         try signed.verify(config: config, threshold: params.threshold)
-        guard signed.checkpoint.version > current.checkpoint.version else {
+        guard signed.checkpoint.version > current.checkpoint.version || bugs.contains(.acceptOlderChallenge) else {
             throw .staleVersion(got: signed.checkpoint.version, current: current.checkpoint.version)
         }
         latest = signed
@@ -149,7 +186,7 @@ public struct SettlementContract: Sendable {
         guard case let .proposed(current, deadline) = phase else {
             throw isFinalized ? .alreadyFinalized : .noProposal
         }
-        guard height > deadline else { throw .windowOpen(deadline: deadline, height: height) }
+        guard height > deadline || bugs.contains(.finalizeEarly) else { throw .windowOpen(deadline: deadline, height: height) }
         phase = .finalized(current)
     }
 
@@ -177,12 +214,13 @@ public struct SettlementContract: Sendable {
 
     private mutating func pay(_ proof: BalanceProof, against checkpoint: Checkpoint) throws(ContractError) -> Amount {
         guard proof.treeSize == checkpoint.treeSize, proof.verify(root: checkpoint.stateRoot) else { throw .badProof }
-        guard paid[proof.key] == nil else { throw .alreadyPaid(proof.key) }
+        let twice = bugs.contains(.payTwice)
+        guard paid[proof.key] == nil || twice else { throw .alreadyPaid(proof.key) }
         let total = proof.account.total
         guard total >= 0, total <= Int128(WireLimits.amountMax) * 4096 else { throw .badProof }
         let amount = Amount(total)
-        guard paidTotal + amount <= depositTotal else { throw .insolvent }
-        paid[proof.key] = amount
+        guard paidTotal + amount <= depositTotal || twice else { throw .insolvent }
+        paid[proof.key, default: 0] += amount
         return amount
     }
 

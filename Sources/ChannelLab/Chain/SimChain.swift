@@ -4,16 +4,19 @@ import Collections
 /// The simulated chain. Fault model: transactions wait in a mempool and execute only when a
 /// block includes them (one block per `blockInterval`, at most `blockTxsMax` transactions);
 /// a congestion fault stops inclusion until a given time. Chain time is block height. The
-/// chain hosts the settlement contract; for now it executes deposit requests (funds locked in
-/// the contract, a receipt signed by the funding key sent back), the rest of the contract's
-/// calls join in the settlement step of issue 4.
+/// chain hosts the settlement contract: it executes deposit requests (funds locked in the
+/// contract, a receipt signed by the funding key sent back) and every settlement call
+/// (`ChainTx`), in block order, recording each outcome.
 public final class SimChain {
     /// A transaction waiting for a block.
     struct Pending {
+        enum Body {
+            case deposit(request: UInt64, token: TokenID, amount: Amount)
+            case tx(ChainTx)
+        }
         let from: Int
-        let request: UInt64
-        let token: TokenID
-        let amount: Amount
+        let body: Body
+        let submittedAt: SimInstant
     }
 
     let funding: KeyPair
@@ -29,6 +32,15 @@ public final class SimChain {
     private var congestedUntil = SimInstant.zero
     public private(set) var receiptsIssued = 0
     public private(set) var refused = 0
+    /// Every executed settlement transaction, in execution order (at most `recordsMax`).
+    public private(set) var records: [ChainRecord] = []
+    /// When each block was produced, by height (block 1 is genesis at time 0).
+    public private(set) var blockTimes: [SimInstant] = [.zero]
+    /// Blocks produced empty because of congestion, and when congestion was in force.
+    public private(set) var congestedBlocks = 0
+    public private(set) var congestionSpans: [(from: SimInstant, until: SimInstant)] = []
+    /// Most settlement records kept.
+    public static let recordsMax = 100_000
     /// Most transactions one block includes.
     public static let blockTxsMax = 256
     /// Most transactions waiting in the mempool; beyond it, new ones are dropped.
@@ -39,11 +51,16 @@ public final class SimChain {
     /// Planted bug: sign receipts without locking the funds.
     let unbacked: Bool
 
-    init(funding: KeyPair, config: ChannelConfig, params: SettlementParams, unbacked: Bool = false) {
+    init(funding: KeyPair, config: ChannelConfig, params: SettlementParams, unbacked: Bool = false, bugs: ContractBugs = []) {
         self.unbacked = unbacked
         self.funding = funding
         channel = config.channel
-        contract = SettlementContract(config: config, params: params)
+        contract = SettlementContract(config: config, params: params, bugs: bugs)
+    }
+
+    /// A genesis bond at height 1.
+    func genesisBond(for participant: ParticipantIndex, amount: Amount) {
+        try? contract.bond(participant, amount: amount)
     }
 
     /// A genesis deposit at height 1: locked in the contract, receipt returned at once.
@@ -53,14 +70,34 @@ public final class SimChain {
     }
 
     /// Queues a deposit request; `false` when the mempool is full or the request is malformed.
-    func submitDeposit(from participant: Int, request: UInt64, token: TokenID, amount: Amount) -> Bool {
+    func submitDeposit(from participant: Int, request: UInt64, token: TokenID, amount: Amount, at now: SimInstant) -> Bool {
         guard mempool.count < SimChain.mempoolTxsMax, request < 1 << 40 else { return false }
-        mempool.append(Pending(from: participant, request: request, token: token, amount: amount))
+        mempool.append(Pending(from: participant, body: .deposit(request: request, token: token, amount: amount), submittedAt: now))
+        return true
+    }
+
+    /// Queues a settlement transaction; `false` when the mempool is full.
+    func submit(_ tx: ChainTx, from participant: Int, at now: SimInstant) -> Bool {
+        guard mempool.count < SimChain.mempoolTxsMax else { return false }
+        mempool.append(Pending(from: participant, body: .tx(tx), submittedAt: now))
         return true
     }
 
     /// Stops inclusion until `until`.
-    func congest(until: SimInstant) { congestedUntil = max(congestedUntil, until) }
+    func congest(from now: SimInstant, until: SimInstant) {
+        congestedUntil = max(congestedUntil, until)
+        congestionSpans.append((now, until))
+    }
+
+    /// What the chain tells `participant` after the latest block.
+    func status(for participant: ParticipantIndex) -> ChainStatus {
+        let proposal = contract.proposal
+        return ChainStatus(
+            height: height, latestVersion: contract.latest?.checkpoint.version ?? 0, proposal: proposal?.checkpoint,
+            deadline: proposal?.deadline ?? 0, final: contract.final,
+            paidTokens: contract.paid.keys.filter { $0.participant == participant }.map(\.token).sorted(),
+            slashed: contract.slashed.keys.sorted())
+    }
 
     /// Whether blocks are being produced empty because of congestion.
     func isCongested(at now: SimInstant) -> Bool { now < congestedUntil }
@@ -69,28 +106,70 @@ public final class SimChain {
     /// and returns the receipts to deliver.
     func produceBlock(at now: SimInstant) -> [(to: Int, receipt: DepositReceipt)] {
         height += 1
-        guard !isCongested(at: now) else { return [] }
+        blockTimes.append(now)
+        guard !isCongested(at: now) else {
+            congestedBlocks += 1
+            return []
+        }
         var out = [(to: Int, receipt: DepositReceipt)]()
         var included = 0
         while included < SimChain.blockTxsMax, let tx = mempool.popFirst() {
             included += 1
-            let key = UInt64(tx.from) << 40 | tx.request
-            if let existing = issued[key] {
-                out.append((tx.from, existing))
-                continue
+            switch tx.body {
+            case let .deposit(request, token, amount):
+                if let receipt = executeDeposit(from: tx.from, request: request, token: token, amount: amount) {
+                    out.append((tx.from, receipt))
+                }
+            case let .tx(body):
+                execute(body, from: tx.from, submittedAt: tx.submittedAt, at: now)
             }
-            let participant = ParticipantIndex(tx.from)
-            guard issued.count < SimChain.receiptsMax,
-                unbacked || (try? contract.deposit(participant, token: tx.token, amount: tx.amount)) != nil
-            else {
-                refused += 1
-                continue
-            }
-            let receipt = sign(participant, tx.token, tx.amount)
-            issued[key] = receipt
-            out.append((tx.from, receipt))
         }
         return out
+    }
+
+    private func executeDeposit(from: Int, request: UInt64, token: TokenID, amount: Amount) -> DepositReceipt? {
+        let key = UInt64(from) << 40 | request
+        if let existing = issued[key] { return existing }
+        let participant = ParticipantIndex(from)
+        guard issued.count < SimChain.receiptsMax,
+            unbacked || (try? contract.deposit(participant, token: token, amount: amount)) != nil
+        else {
+            refused += 1
+            return nil
+        }
+        let receipt = sign(participant, token, amount)
+        issued[key] = receipt
+        return receipt
+    }
+
+    private func execute(_ tx: ChainTx, from: Int, submittedAt: SimInstant, at now: SimInstant) {
+        var paidKey: AccountKey?
+        var amount: Amount?
+        var refusal: ContractError?
+        do throws(ContractError) {
+            switch tx {
+            case let .register(signed): try contract.registerCheckpoint(signed)
+            case let .propose(signed): try contract.propose(signed, height: height)
+            case let .challenge(signed): try contract.challenge(signed, height: height)
+            case .finalize: try contract.finalize(height: height)
+            case let .claim(proof):
+                amount = try contract.claim(proof)
+                paidKey = proof.key
+            case let .exit(proof):
+                amount = try contract.exit(proof)
+                paidKey = proof.key
+            case let .slash(evidence):
+                amount = try contract.slash(evidence).amount
+            }
+        } catch {
+            refusal = error
+            refused += 1
+        }
+        guard records.count < SimChain.recordsMax else { return }
+        records.append(ChainRecord(
+            height: height, timeMicros: now.micros, from: from, kind: tx.kind, version: tx.version,
+            participant: paidKey.map { Int($0.participant) }, token: paidKey?.token, amount: amount.map { String($0) },
+            refusal: refusal.map { "\($0)" }, submittedMicros: submittedAt.micros))
     }
 
     private func sign(_ participant: ParticipantIndex, _ token: TokenID, _ amount: Amount) -> DepositReceipt {

@@ -16,6 +16,16 @@ public enum Invariant: String, CaseIterable, Sendable, Codable {
     case honestValidity = "honest-validity"
     /// All honest nodes converge within the liveness bound once faults stop.
     case liveness
+    /// Finalized payouts equal the newest checkpoint an honest node holds; total payouts never
+    /// exceed deposits plus bonds; nothing is paid twice; every honest account is paid.
+    case settlementSafety = "settlement-safety"
+    /// The contract's checkpoint version never decreases and a finalized outcome never changes.
+    case settlementMonotone = "settlement-monotone"
+    /// An honest participant that exits gets its newest checkpointed balance within the
+    /// dispute window plus the inclusion delay (plus any congestion), with everyone else gone.
+    case unilateralExit = "unilateral-exit"
+    /// A proposal is final by its deadline plus the inclusion delay (plus any congestion).
+    case disputeLiveness = "dispute-liveness"
 }
 
 /// One violated invariant: when, where, which operations, and what was seen.
@@ -50,4 +60,10 @@ public enum Sometimes: String, CaseIterable, Sendable, Codable {
     case depositThroughChain = "deposit-through-chain"
     case chainCongested = "chain-congested"
     case burstSubmitted = "burst-submitted"
+    case checkpointCertified = "checkpoint-certified"
+    case settlementProposed = "settlement-proposed"
+    case challengeWon = "challenge-won"
+    case settlementFinalized = "settlement-finalized"
+    case payoutClaimed = "payout-claimed"
+    case emergencyExit = "emergency-exit"
 }

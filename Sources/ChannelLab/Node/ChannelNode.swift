@@ -58,14 +58,24 @@ public final class ChannelNode {
     private var nextRequest: UInt64 = 1
     private var rng: SeededRandom
     /// Per peer, the earliest time of the next fetch request.
-    private var fetchAllowed: [Int: SimInstant] = [:]
+    var fetchAllowed: [Int: SimInstant] = [:]
+    /// Checkpoint and settlement duties; `nil` when the scenario has no settlement.
+    let duties: SettlementSpec?
+    /// Duty state that survives crashes (a real node persists it beside its log).
+    var duty = DutyState()
+    /// The checkpoint round this node coordinates (lost in a crash).
+    var round: CheckpointRound?
+    /// Called when this node completes a certificate it coordinated (the lab records it).
+    var onCertificate: ((SignedCheckpoint, Bool) -> Void)?
     /// Installed on every replica the node creates (checkers watch every application).
     var applyObserver: ((ParticipantIndex, SignedOperation, LedgerRejection?, BalanceLedger) -> Void)?
 
     init(
         index: ParticipantIndex, config: ChannelConfig, nodeConfig: NodeConfig, key: KeyPair, limits: ReplicaLimits,
-        bugs: PlantedBugs, labBugs: LabBugs = [], memo: SignatureMemo, seed: UInt64, messageBytesMax: Int
+        bugs: PlantedBugs, labBugs: LabBugs = [], memo: SignatureMemo, seed: UInt64, messageBytesMax: Int,
+        duties: SettlementSpec? = nil
     ) {
+        self.duties = duties
         self.labBugs = labBugs
         self.index = index
         self.config = config
@@ -223,7 +233,17 @@ public final class ChannelNode {
         case .depositRequest:
             break
         case let .depositReceipt(receipt):
-            if !usedReceipts.contains(receipt.nonce) { submit(.deposit(receipt)) }
+            if !usedReceipts.contains(receipt.nonce), !duty.frozen { submit(.deposit(receipt)) }
+        case let .checkpointRequest(checkpoint, final):
+            answer(checkpoint, final: final, from: from, now: now, out: &out)
+        case let .checkpointSignature(version, signature):
+            collect(signature, version: version, now: now, out: &out)
+        case let .certificate(signed):
+            consider(signed, now: now)
+        case .chainTx:
+            break
+        case let .chainStatus(status):
+            act(on: status, now: now, out: &out)
         }
         return effects
     }
@@ -266,9 +286,13 @@ public final class ChannelNode {
     }
 
     /// Starts an anti-entropy exchange with one random peer.
-    func syncTick(out: inout [Send]) {
-        guard up, online, let replica, !labBugs.contains(.noAntiEntropy), let peer = choosePeers(1).first else { return }
+    func syncTick(now: SimInstant, out: inout [Send]) {
+        guard up, online, let replica else { return }
+        retryRound(now: now, out: &out)
+        guard !labBugs.contains(.noAntiEntropy), let peer = choosePeers(1).first else { return }
         out.append(Send(to: peer, message: .sync(vector: replica.versionVector, heads: Array(replica.heads.prefix(nodeConfig.headsMax)), reply: true)))
+        // Certificates spread by anti-entropy too: a node that missed one learns it here.
+        if let held = duty.held { out.append(Send(to: peer, message: .certificate(held))) }
     }
 
     private func choosePeers(_ count: Int) -> [Int] {
@@ -283,6 +307,7 @@ public final class ChannelNode {
     /// A fresh deposit request id (persisted with the log in a real node; here the counter
     /// survives crashes like the log does).
     func takeRequestID() -> UInt64 {
+        precondition(!duty.frozen, "a frozen node requests no deposits")
         defer { nextRequest += 1 }
         return nextRequest
     }
@@ -293,6 +318,7 @@ public final class ChannelNode {
     func crash() {
         up = false
         replica = nil
+        round = nil
         outbox.removeAll()
         relays.removeAll()
         fetchAllowed.removeAll()
@@ -320,6 +346,10 @@ public final class ChannelNode {
         self.replica = replica
     }
 
-    /// Takes the node off the network or back on it.
-    func setOnline(_ value: Bool) { online = value }
+    /// Takes the node off the network or back on it. Stall detection restarts on reconnection:
+    /// a node cannot tell a stalled channel from its own disconnection.
+    func setOnline(_ value: Bool, at now: SimInstant) {
+        if value && !online { duty.lastCertificateAt = max(duty.lastCertificateAt, now) }
+        online = value
+    }
 }

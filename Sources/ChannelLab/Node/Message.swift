@@ -33,6 +33,17 @@ public enum Message: Sendable {
     case depositRequest(request: UInt64, token: TokenID, amount: Amount)
     /// The chain's signed receipt.
     case depositReceipt(DepositReceipt)
+    /// A checkpoint round's coordinator asks for signatures. A `final` checkpoint (settlement)
+    /// is signed only by a node whose whole state it is.
+    case checkpointRequest(Checkpoint, final: Bool)
+    /// A participant's signature of the checkpoint with this version.
+    case checkpointSignature(version: UInt64, CheckpointSignature)
+    /// A threshold-signed checkpoint (sent by the coordinator, and on anti-entropy).
+    case certificate(SignedCheckpoint)
+    /// A transaction for the chain.
+    case chainTx(ChainTx)
+    /// The chain's status after a block.
+    case chainStatus(ChainStatus)
 
     /// The size on the wire, in bytes: payload plus an 8-byte header per item.
     public var byteCount: Int {
@@ -42,6 +53,11 @@ public enum Message: Sendable {
         case let .want(ids): return 8 + ids.count * 32
         case .depositRequest: return 8 + 20
         case .depositReceipt: return 8 + 100
+        case let .checkpointRequest(checkpoint, _): return 9 + 84 + checkpoint.heads.count * 32
+        case .checkpointSignature: return 8 + 8 + 4 + 64
+        case let .certificate(signed): return 8 + signed.byteCount
+        case let .chainTx(tx): return 8 + tx.byteCount
+        case let .chainStatus(status): return 8 + status.byteCount
         }
     }
 
@@ -53,6 +69,11 @@ public enum Message: Sendable {
         case .want: return "want"
         case .depositRequest: return "deposit-request"
         case .depositReceipt: return "deposit-receipt"
+        case .checkpointRequest: return "checkpoint-request"
+        case .checkpointSignature: return "checkpoint-signature"
+        case .certificate: return "certificate"
+        case let .chainTx(tx): return "chain-tx-\(tx.kind)"
+        case .chainStatus: return "chain-status"
         }
     }
 
@@ -98,6 +119,79 @@ public enum Message: Sendable {
             out.appendBigEndian(receipt.nonce)
             out.appendBigEndian(receipt.height)
             out.append(contentsOf: receipt.signature.bytes)
+        case let .checkpointRequest(checkpoint, final):
+            out.append(6)
+            out.append(final ? 1 : 0)
+            checkpoint.digest.appendBytes(to: &out)
+        case let .checkpointSignature(version, signature):
+            out.append(7)
+            out.appendBigEndian(version)
+            out.appendBigEndian(signature.signer)
+            out.append(contentsOf: signature.signature.bytes)
+        case let .certificate(signed):
+            out.append(8)
+            signed.appendTraceBytes(to: &out)
+        case let .chainTx(tx):
+            out.append(9)
+            tx.appendTraceBytes(to: &out)
+        case let .chainStatus(status):
+            out.append(10)
+            out.appendBigEndian(status.height)
+            out.appendBigEndian(status.latestVersion)
+            out.appendBigEndian(status.deadline)
+            for signed in [status.proposal, status.final] {
+                if let signed { signed.appendTraceBytes(to: &out) } else { out.append(0) }
+            }
+            out.appendBigEndian(UInt32(status.paidTokens.count))
+            for token in status.paidTokens { out.appendBigEndian(token) }
+            out.appendBigEndian(UInt32(status.slashed.count))
+            for index in status.slashed { out.appendBigEndian(index) }
         }
     }
 }
+
+extension SignedCheckpoint {
+    /// Tag, digest, then each signer and signature.
+    func appendTraceBytes(to out: inout [UInt8]) {
+        out.append(1)
+        checkpoint.digest.appendBytes(to: &out)
+        out.appendBigEndian(UInt32(signatures.count))
+        for entry in signatures {
+            out.appendBigEndian(entry.signer)
+            out.append(contentsOf: entry.signature.bytes)
+        }
+    }
+}
+
+extension ChainTx {
+    /// Tag per kind, then the kind's content.
+    func appendTraceBytes(to out: inout [UInt8]) {
+        switch self {
+        case let .register(signed): out.append(1); signed.appendTraceBytes(to: &out)
+        case let .propose(signed): out.append(2); signed.appendTraceBytes(to: &out)
+        case let .challenge(signed): out.append(3); signed.appendTraceBytes(to: &out)
+        case .finalize: out.append(4)
+        case let .claim(proof): out.append(5); proof.appendTraceBytes(to: &out)
+        case let .exit(proof): out.append(6); proof.appendTraceBytes(to: &out)
+        case let .slash(evidence):
+            out.append(7)
+            switch evidence {
+            case let .equivocation(e):
+                out.append(1)
+                e.first.id.appendBytes(to: &out)
+                e.second.id.appendBytes(to: &out)
+            }
+        }
+    }
+}
+
+extension BalanceProof {
+    func appendTraceBytes(to out: inout [UInt8]) {
+        out.append(contentsOf: BalanceLedger.accountLeaf(key, account))
+        out.appendBigEndian(leafIndex)
+        out.appendBigEndian(treeSize)
+        out.appendBigEndian(UInt32(path.count))
+        for digest in path { digest.appendBytes(to: &out) }
+    }
+}
+

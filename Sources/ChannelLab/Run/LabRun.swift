@@ -14,6 +14,12 @@ public final class LabRun {
         case block
         case livenessStart
         case livenessCheck
+        /// A checkpoint round starts (the coordinator rotates); stalls are detected.
+        case checkpointTick
+        /// Settlement time: every node freezes; the proposer starts its final round.
+        case settle
+        /// The proposer's settlement duty, until it has proposed.
+        case settleTick
     }
 
     public let scenario: Scenario
@@ -38,6 +44,11 @@ public final class LabRun {
     var everCrashed = false
     var everOffline = false
     var outgoing: [Send] = []
+    /// Settlement checkers (only with a `settlement` section).
+    let settlement: SettlementChecker?
+    /// Every checkpoint a round completed (at most `checkpointsMax`).
+    var checkpoints: [CheckpointReport] = []
+    public static let checkpointsMax = 10_000
     /// Reused buffer for each event's trace bytes.
     var traceBuffer: [UInt8] = []
     /// Most events one run may process.
@@ -50,7 +61,10 @@ public final class LabRun {
     ///   - seed: overrides the scenario's seed.
     ///   - bugs: planted bugs switched into every node's replica.
     ///   - recordEvents: keep a fingerprint and description of every event (determinism checks).
-    public init(scenario: Scenario, seed: UInt64? = nil, bugs: PlantedBugs = [], labBugs: LabBugs = [], recordEvents: Bool = false) {
+    public init(
+        scenario: Scenario, seed: UInt64? = nil, bugs: PlantedBugs = [], contractBugs: ContractBugs = [], labBugs: LabBugs = [],
+        recordEvents: Bool = false
+    ) {
         self.scenario = scenario
         self.labBugs = labBugs
         let seed = seed ?? scenario.seed
@@ -60,22 +74,37 @@ public final class LabRun {
         let participants = keys.enumerated().map { Participant(index: ParticipantIndex($0.offset), publicKey: $0.element.publicKey, role: scenario.role($0.offset)) }
         let config = ChannelConfig(channel: OpSetGenerator.channelID(seed: seed), participants: participants, fundingKey: funding.publicKey, tokens: scenario.tokens)
         self.config = config
-        chain = SimChain(funding: funding, config: config, params: SettlementParams(threshold: max(1, (scenario.participantCount * 2 + 2) / 3), disputeWindowBlocks: 20), unbacked: labBugs.contains(.unbackedReceipts))
+        let spec = scenario.settlement
+        let params = SettlementParams(
+            threshold: spec?.threshold ?? max(1, (scenario.participantCount * 2 + 2) / 3), disputeWindowBlocks: spec?.disputeWindowBlocks ?? 20)
+        chain = SimChain(funding: funding, config: config, params: params, unbacked: labBugs.contains(.unbackedReceipts), bugs: contractBugs)
+        let honest = Set(0..<scenario.participantCount)
+        settlement = spec.map { SettlementChecker(spec: $0, honest: honest, blockInterval: scenario.blockInterval, tokens: scenario.tokens) }
         network = Network(config: scenario.network, seed: seed)
-        monitor = InvariantMonitor(honest: Set(0..<scenario.participantCount))
+        monitor = InvariantMonitor(honest: honest)
         trace = TraceHash(recording: recordEvents)
         let memo = SignatureMemo()
         self.memo = memo
         nodes = keys.enumerated().map { index, key in
             ChannelNode(
                 index: ParticipantIndex(index), config: config, nodeConfig: scenario.node, key: key, limits: ReplicaLimits(),
-                bugs: bugs, labBugs: labBugs, memo: memo, seed: seed, messageBytesMax: scenario.network.messageBytesMax)
+                bugs: bugs, labBugs: labBugs, memo: memo, seed: seed, messageBytesMax: scenario.network.messageBytesMax,
+                duties: spec)
         }
         for node in nodes {
             node.applyObserver = { [unowned self] index, op, refusal, ledger in
                 self.monitor.onApply(node: Int(index), op: op, refusal: refusal, ledger: ledger, at: self.now)
             }
             node.installObserver()
+            let coordinator = Int(node.index)
+            node.onCertificate = { [unowned self] signed, final in
+                self.monitor.reach(.checkpointCertified)
+                guard self.checkpoints.count < LabRun.checkpointsMax else { return }
+                self.checkpoints.append(CheckpointReport(
+                    version: signed.checkpoint.version, stateRoot: signed.checkpoint.stateRoot.hex, treeSize: signed.checkpoint.treeSize,
+                    heads: signed.checkpoint.heads.count, signers: signed.signatures.map { Int($0.signer) }, coordinator: coordinator,
+                    final: final, formedAtMicros: self.now.micros))
+            }
         }
     }
 
@@ -112,6 +141,11 @@ public final class LabRun {
                 }
             }
         }
+        if let spec = scenario.settlement {
+            if spec.bond > 0 { for node in nodes { chain.genesisBond(for: node.index, amount: Amount(spec.bond)) } }
+            if let interval = spec.checkpointInterval { queue.schedule(at: SimInstant(micros: interval.micros), .checkpointTick) }
+            if let at = spec.proposeAt { queue.schedule(at: at, .settle) }
+        }
         for index in nodes.indices {
             queue.schedule(at: SimInstant(micros: 1 + jitter.below(scenario.node.gossipInterval.micros)), .gossip(node: index))
             queue.schedule(at: SimInstant(micros: 1 + jitter.below(scenario.node.syncInterval.micros)), .sync(node: index))
@@ -142,7 +176,7 @@ public final class LabRun {
             flush(from: index)
             queue.schedule(at: now + scenario.node.gossipInterval, .gossip(node: index))
         case let .sync(index):
-            nodes[index].syncTick(out: &outgoing)
+            nodes[index].syncTick(now: now, out: &outgoing)
             flush(from: index)
             queue.schedule(at: now + scenario.node.syncInterval, .sync(node: index))
         case let .workload(id):
@@ -160,18 +194,44 @@ public final class LabRun {
             for (to, receipt) in chain.produceBlock(at: now) {
                 send(from: chainAddress, to: to, .depositReceipt(receipt))
             }
+            if let settlement {
+                // Nodes observe the chain through the network, with its latency and faults.
+                for node in nodes { send(from: chainAddress, to: Int(node.index), .chainStatus(chain.status(for: node.index))) }
+                settlement.afterBlock(chain: chain, nodes: nodes, now: now, monitor: monitor)
+            }
             queue.schedule(at: now + scenario.blockInterval, .block)
         case .livenessStart:
             startLiveness()
         case .livenessCheck:
             checkLiveness()
+        case .checkpointTick:
+            guard let spec = scenario.settlement, let interval = spec.checkpointInterval else { return }
+            for node in nodes { node.checkStall(now: now) }
+            let coordinator = Int((now.micros / interval.micros) % UInt64(nodes.count))
+            if !nodes[coordinator].frozen {
+                nodes[coordinator].startRound(final: false, now: now, out: &outgoing)
+                flush(from: coordinator)
+            }
+            queue.schedule(at: now + interval, .checkpointTick)
+        case .settle:
+            // Settlement time is agreed in advance: every node stops making operations.
+            for node in nodes { node.freeze() }
+            queue.schedule(at: now, .settleTick)
+        case .settleTick:
+            guard let spec = scenario.settlement else { return }
+            let proposer = nodes[spec.proposer]
+            proposer.settlementTick(now: now, out: &outgoing)
+            flush(from: spec.proposer)
+            if proposer.duty.proposed == nil && !proposer.duty.chainSettling {
+                queue.schedule(at: now + SimDuration.millis(250), .settleTick)
+            }
         }
     }
 
     private func act(_ id: Int) {
         let participant = actors[id].participant
         let node = nodes[participant]
-        guard node.up else { return }
+        guard node.up, !node.frozen else { return }
         let token = actors[id].spec.token
         switch actors[id].next(spendable: node.spendable(token)) {
         case let .transfer(to, amount):
@@ -192,8 +252,13 @@ public final class LabRun {
     private func deliver(from: Int, to: Int, sentAt: SimInstant, message: Message) {
         if to == chainAddress {
             messages.delivered += 1
-            if case let .depositRequest(request, token, amount) = message {
-                _ = chain.submitDeposit(from: from, request: request, token: token, amount: amount)
+            switch message {
+            case let .depositRequest(request, token, amount):
+                _ = chain.submitDeposit(from: from, request: request, token: token, amount: amount, at: now)
+            case let .chainTx(tx):
+                _ = chain.submit(tx, from: from, at: now)
+            default:
+                break
             }
             return
         }
@@ -276,12 +341,12 @@ public final class LabRun {
         case let .restart(index):
             nodes[index].restart(at: now)
         case let .offline(index):
-            nodes[index].setOnline(false)
+            nodes[index].setOnline(false, at: now)
             everOffline = true
         case let .online(index):
-            nodes[index].setOnline(true)
+            nodes[index].setOnline(true, at: now)
         case let .congestion(duration):
-            chain.congest(until: now + duration)
+            chain.congest(from: now, until: now + duration)
         }
     }
 
@@ -296,13 +361,14 @@ public final class LabRun {
         network.stopFaults()
         for node in nodes {
             if !node.up { node.restart(at: now) }
-            node.setOnline(true)
+            node.setOnline(true, at: now)
         }
         queue.schedule(at: now + SimDuration.millis(50), .livenessCheck)
     }
 
     private func checkLiveness() {
-        if isConverged() {
+        let settled = settlement?.isQuiet(chain: chain, nodes: nodes) ?? true
+        if settled, isConverged() {
             convergedAt = now
             if everPartitioned { monitor.reach(.convergedAfterPartition) }
             if everCrashed { monitor.reach(.crashedNodeCaughtUp) }
@@ -311,6 +377,12 @@ public final class LabRun {
             return
         }
         if now.micros >= scenario.duration.micros + scenario.livenessBound.micros {
+            if isConverged() {
+                // Converged, settlement unfinished: the settlement checkers report why.
+                convergedAt = convergedAt ?? now
+                finished = true
+                return
+            }
             let counts = nodes.map { $0.replica?.operationCount ?? 0 }
             monitor.report(.liveness, at: now, nodes: Array(nodes.indices), "not converged \(scenario.livenessBound) after faults stopped; operations per node \(counts)")
             finished = true
@@ -367,6 +439,12 @@ public final class LabRun {
             bytes.append(8)
         case .livenessCheck:
             bytes.append(9)
+        case .checkpointTick:
+            bytes.append(10)
+        case .settle:
+            bytes.append(11)
+        case .settleTick:
+            bytes.append(12)
         }
         trace.add(bytes) { "#\(trace.events) at \(now) seq \(seq): \(describe(event))" }
     }
@@ -382,6 +460,9 @@ public final class LabRun {
         case .block: return "block"
         case .livenessStart: return "liveness phase starts"
         case .livenessCheck: return "liveness check"
+        case .checkpointTick: return "checkpoint round"
+        case .settle: return "settlement starts"
+        case .settleTick: return "proposer settlement duty"
         }
     }
 
@@ -426,8 +507,10 @@ public final class LabRun {
                 monitor.report(.conservation, at: now, nodes: [Int(node.index)], "token \(token): recount \(replica.balances.total(of: token)) != deposits \(replica.balances.depositTotals[token] ?? 0)")
             }
         }
+        let settlementReport = settlement?.finish(chain: chain, nodes: nodes, now: now, monitor: monitor)
         let hash = trace.finish()
         var failures = [String]()
+        if let report = settlementReport { failures += settlementFailures(report) }
         let seen = Set(monitor.violations.map(\.invariant.rawValue))
         let expected = Set(scenario.expect.violations)
         for name in seen.subtracting(expected).sorted() { failures.append("unexpected violation of \(name)") }
@@ -444,9 +527,33 @@ public final class LabRun {
             stateRoots: roots, converged: convergedAt != nil, convergedAtMicros: convergedAt?.micros,
             operations: nodes.map { $0.replica?.operationCount ?? 0 }.max() ?? 0, submitted: submitted, rejections: rejections,
             events: trace.events, simulatedMicros: now.micros, wallMillis: 0, messages: messages,
-            signatureVerifications: memo.verifications, evidence: evidence(), slashed: [], sometimesReached: reached,
+            signatureVerifications: memo.verifications, evidence: evidence(),
+            slashed: chain.contract.slashed.keys.sorted().map { Int($0) }, checkpoints: checkpoints, settlement: settlementReport,
+            payouts: settlement?.payouts ?? [], sometimesReached: reached,
             sometimesUnreached: unreached, pendingAtEnd: queue.count + nodes.reduce(0) { $0 + ($1.replica?.pendingCount ?? 0) },
             reproduce: "chanlab run \(scenario.file) --seed \(seed)")
+    }
+}
+
+extension LabRun {
+    /// The scenario's settlement expectations against what happened.
+    func settlementFailures(_ report: SettlementReport) -> [String] {
+        let expect = scenario.expect.settlement
+        var failures = [String]()
+        if let finalized = expect.finalized, finalized != (report.outcome == "finalized") {
+            failures.append("expected the settlement \(finalized ? "" : "not ")to be finalized; outcome \(report.outcome)")
+        }
+        if let won = expect.challengeWon, won != (report.challengesWon > 0) {
+            failures.append("expected \(won ? "a" : "no") challenge to win; \(report.challengesWon) won")
+        }
+        if let exits = expect.exits, exits != report.exits {
+            failures.append("expected exits by \(exits), saw \(report.exits)")
+        }
+        let losers = Array(Set(report.honestLosses.map(\.participant))).sorted()
+        if losers != expect.honestLoss {
+            failures.append("expected honest loss for \(expect.honestLoss), saw \(losers)")
+        }
+        return failures
     }
 }
 

@@ -12,15 +12,28 @@ public struct LabBugs: OptionSet, Sendable, Hashable {
     public static let noAntiEntropy = LabBugs(rawValue: 1 << 1)
     /// The chain signs deposit receipts without locking the funds in the contract.
     public static let unbackedReceipts = LabBugs(rawValue: 1 << 2)
+    /// Nodes challenge every proposal with the oldest certificate they ever held.
+    public static let challengeWithOldest = LabBugs(rawValue: 1 << 3)
+    /// Nodes never exit, however long the channel stalls.
+    public static let neverExit = LabBugs(rawValue: 1 << 4)
+    /// Nodes never send `finalize`.
+    public static let neverFinalize = LabBugs(rawValue: 1 << 5)
+    /// Nodes claim their payout once more after being paid.
+    public static let claimTwice = LabBugs(rawValue: 1 << 6)
 }
 
 /// Every plantable bug by name, for `--plant NAME`.
 public enum Plants {
-    public static let named: [(name: String, core: PlantedBugs, lab: LabBugs, what: String)] =
-        PlantedBugs.named.map { ($0.name, $0.bug, LabBugs(), coreDescription($0.name)) } + [
-            ("node-overspends", PlantedBugs(), .nodeOverspends, "honest nodes spend more than their causal past holds"),
-            ("no-anti-entropy", PlantedBugs(), .noAntiEntropy, "nodes never sync or fetch missing predecessors"),
-            ("unbacked-receipts", PlantedBugs(), .unbackedReceipts, "the chain signs deposit receipts without locking the funds"),
+    public static let named: [(name: String, core: PlantedBugs, contract: ContractBugs, lab: LabBugs, what: String)] =
+        PlantedBugs.named.map { ($0.name, $0.bug, ContractBugs(), LabBugs(), coreDescription($0.name)) }
+        + ContractBugs.named.map { ($0.name, PlantedBugs(), $0.bug, LabBugs(), $0.what) } + [
+            ("node-overspends", PlantedBugs(), ContractBugs(), .nodeOverspends, "honest nodes spend more than their causal past holds"),
+            ("no-anti-entropy", PlantedBugs(), ContractBugs(), .noAntiEntropy, "nodes never sync or fetch missing predecessors"),
+            ("unbacked-receipts", PlantedBugs(), ContractBugs(), .unbackedReceipts, "the chain signs deposit receipts without locking the funds"),
+            ("challenge-with-oldest", PlantedBugs(), ContractBugs(), .challengeWithOldest, "nodes challenge every proposal with the oldest certificate they held"),
+            ("never-exit", PlantedBugs(), ContractBugs(), .neverExit, "nodes never exit, however long the channel stalls"),
+            ("never-finalize", PlantedBugs(), ContractBugs(), .neverFinalize, "nodes never send finalize"),
+            ("claim-twice", PlantedBugs(), ContractBugs(), .claimTwice, "nodes claim their payout again after being paid"),
         ]
 
     private static func coreDescription(_ name: String) -> String {

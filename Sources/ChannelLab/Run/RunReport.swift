@@ -35,6 +35,12 @@ public struct RunReport: Codable, Sendable {
     public let signatureVerifications: Int
     public let evidence: [String]
     public let slashed: [Int]
+    /// Every checkpoint a round completed.
+    public let checkpoints: [CheckpointReport]
+    /// How settlement went (`nil`: the scenario has no settlement).
+    public let settlement: SettlementReport?
+    /// Every payout the chain made, in order.
+    public let payouts: [PayoutReport]
     public let sometimesReached: [String]
     public let sometimesUnreached: [String]
     /// Work left when the run stopped (operations waiting for predecessors, queued events).

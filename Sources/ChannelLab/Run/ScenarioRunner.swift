@@ -3,8 +3,8 @@ import ChannelCore
 /// Runs scenarios and compares runs: the entry points the command line and tests use.
 public enum ScenarioRunner {
     /// Runs `scenario` once.
-    public static func run(_ scenario: Scenario, seed: UInt64? = nil, bugs: PlantedBugs = [], labBugs: LabBugs = []) -> RunReport {
-        LabRun(scenario: scenario, seed: seed, bugs: bugs, labBugs: labBugs).run()
+    public static func run(_ scenario: Scenario, seed: UInt64? = nil, bugs: PlantedBugs = [], contractBugs: ContractBugs = [], labBugs: LabBugs = []) -> RunReport {
+        LabRun(scenario: scenario, seed: seed, bugs: bugs, contractBugs: contractBugs, labBugs: labBugs).run()
     }
 
     /// The outcome of running one scenario twice.
@@ -18,9 +18,9 @@ public enum ScenarioRunner {
     /// Runs `scenario` twice in this process with the same seed and compares the runs event
     /// by event. (Both runs share this process's hash seed; the command line also compares
     /// against a run in a child process, which does not.)
-    public static func checkDeterminism(_ scenario: Scenario, seed: UInt64? = nil, bugs: PlantedBugs = [], labBugs: LabBugs = []) -> DeterminismCheck {
-        let first = record(scenario, seed: seed, bugs: bugs, labBugs: labBugs)
-        let second = record(scenario, seed: seed, bugs: bugs, labBugs: labBugs)
+    public static func checkDeterminism(_ scenario: Scenario, seed: UInt64? = nil, bugs: PlantedBugs = [], contractBugs: ContractBugs = [], labBugs: LabBugs = []) -> DeterminismCheck {
+        let first = record(scenario, seed: seed, bugs: bugs, contractBugs: contractBugs, labBugs: labBugs)
+        let second = record(scenario, seed: seed, bugs: bugs, contractBugs: contractBugs, labBugs: labBugs)
         return compare(first, second)
     }
 
@@ -64,8 +64,8 @@ public enum ScenarioRunner {
     }
 
     /// Runs `scenario` recording every event.
-    public static func record(_ scenario: Scenario, seed: UInt64? = nil, bugs: PlantedBugs = [], labBugs: LabBugs = []) -> RecordedRun {
-        let run = LabRun(scenario: scenario, seed: seed, bugs: bugs, labBugs: labBugs, recordEvents: true)
+    public static func record(_ scenario: Scenario, seed: UInt64? = nil, bugs: PlantedBugs = [], contractBugs: ContractBugs = [], labBugs: LabBugs = []) -> RecordedRun {
+        let run = LabRun(scenario: scenario, seed: seed, bugs: bugs, contractBugs: contractBugs, labBugs: labBugs, recordEvents: true)
         let report = run.run()
         let events = run.recordedEvents
         return RecordedRun(traceHash: report.traceHash, fingerprints: events.fingerprints, descriptions: events.descriptions)

@@ -69,6 +69,43 @@ public struct WorkloadSpec: Hashable, Sendable {
     }
 }
 
+/// Settlement duties and parameters (docs/settlement.md, "In the lab"). Without a
+/// `settlement` section nodes make no checkpoints and nobody settles.
+public struct SettlementSpec: Hashable, Sendable {
+    /// How often a checkpoint round starts (the coordinator rotates per round); `nil`: only
+    /// the final checkpoint at settlement.
+    public var checkpointInterval: SimDuration?
+    /// When settlement starts: nodes freeze, converge, sign a final checkpoint and the proposer
+    /// proposes it. `nil`: nobody proposes.
+    public var proposeAt: SimInstant?
+    public var proposer: Int = 0
+    /// Signatures a checkpoint needs.
+    public var threshold: Int
+    public var disputeWindowBlocks: UInt64 = 20
+    /// Bond each participant locks at genesis (slashable).
+    public var bond: UInt64 = 0
+    /// How long the proposer tries for a final checkpoint before proposing the newest one it holds.
+    public var finalRoundTimeout: SimDuration = .seconds(3)
+    /// A node exits with a proof when no new checkpoint has been certified for this long and
+    /// nothing is proposed; `nil`: nodes never exit.
+    public var stallTimeout: SimDuration?
+    /// Blocks a transaction may wait for inclusion when the chain is not congested (the
+    /// model's bound; congestion adds its own length).
+    public var inclusionBlocksMax: UInt64 = 3
+}
+
+/// What a scenario expects of settlement.
+public struct SettlementExpectation: Hashable, Sendable {
+    /// Whether the channel must be finalized by the end.
+    public var finalized: Bool?
+    /// Whether some challenge must win.
+    public var challengeWon: Bool?
+    /// Exactly these participants exit (nil: not checked).
+    public var exits: [Int]?
+    /// Exactly these participants lose value at settlement (default: none).
+    public var honestLoss: [Int] = []
+}
+
 /// What a scenario expects of its run.
 public struct Expectations: Hashable, Sendable {
     /// Whether all nodes must converge in the liveness phase.
@@ -77,6 +114,8 @@ public struct Expectations: Hashable, Sendable {
     public var violations: [String] = []
     /// Sometimes-assertions that must be reached.
     public var sometimes: [String] = []
+    /// Settlement outcome (only with a `settlement` section).
+    public var settlement = SettlementExpectation()
 }
 
 /// A complete, validated scenario: the channel, the network, faults, workloads, the run's
@@ -100,6 +139,8 @@ public struct Scenario: Sendable {
     public var workloads: [WorkloadSpec]
     /// Longest the liveness phase may take to converge.
     public var livenessBound: SimDuration
+    /// Checkpoints and settlement; `nil`: none.
+    public var settlement: SettlementSpec?
     public var expect: Expectations
 
     /// Most participants in a scenario.

@@ -72,7 +72,7 @@ private struct Parser {
     func scenario(_ root: Node) throws(ScenarioError) -> Scenario {
         let top = try reader.mapping(root, "scenario", allowed: [
             "name", "description", "seed", "duration", "tokens", "participants", "network", "node", "chain",
-            "faults", "workloads", "liveness", "expect",
+            "faults", "workloads", "liveness", "expect", "settlement",
         ])
         let name = try reader.string(try reader.require(top, "name", in: "scenario", at: root), "name")
         let duration = try reader.duration(try reader.require(top, "duration", in: "scenario", at: root), "duration")
@@ -91,7 +91,7 @@ private struct Parser {
             file: reader.file, seed: try top["seed"].map { node throws(ScenarioError) in try reader.integer(node, "seed", 0...UInt64.max) } ?? 1,
             duration: duration, participantCount: count, roles: roles, initialDeposit: deposit, tokens: tokens,
             network: NetworkConfig(), node: NodeConfig(), blockInterval: .seconds(1), faults: [], workloads: [],
-            livenessBound: .seconds(60), expect: Expectations())
+            livenessBound: .seconds(60), settlement: nil, expect: Expectations())
         if let node = top["network"] { scenario.network = try network(node, count: count) }
         if let node = top["node"] { scenario.node = try nodeConfig(node) }
         if let node = top["chain"] {
@@ -119,7 +119,8 @@ private struct Parser {
                 guard scenario.livenessBound.micros > 0 else { throw reader.error(bound, "liveness.bound must be positive") }
             }
         }
-        if let node = top["expect"] { scenario.expect = try expectations(node) }
+        if let node = top["settlement"] { scenario.settlement = try settlement(node, count: count, duration: duration) }
+        if let node = top["expect"] { scenario.expect = try expectations(node, count: count, settles: scenario.settlement != nil) }
         var scheduled = 0
         for workload in scenario.workloads {
             scheduled += workload.participants.count * (workload.bursts.reduce(0) { $0 + $1.count } + 1)
@@ -350,8 +351,59 @@ private struct Parser {
         return spec
     }
 
-    func expectations(_ node: Node) throws(ScenarioError) -> Expectations {
-        let map = try reader.mapping(node, "expect", allowed: ["converge", "violations", "sometimes"])
+    func settlement(_ node: Node, count: Int, duration: SimDuration) throws(ScenarioError) -> SettlementSpec {
+        let map = try reader.mapping(node, "settlement", allowed: [
+            "checkpointInterval", "proposeAt", "proposer", "threshold", "disputeWindow", "bond", "finalRoundTimeout", "stallTimeout",
+            "inclusionBlocksMax",
+        ])
+        var spec = SettlementSpec(threshold: max(1, (count * 2 + 2) / 3))
+        if let value = map["checkpointInterval"] {
+            let interval = try reader.duration(value, "settlement.checkpointInterval", max: .seconds(600))
+            guard interval.micros >= 100_000 else { throw reader.error(value, "settlement.checkpointInterval must be at least 100ms") }
+            spec.checkpointInterval = interval
+        }
+        if let value = map["proposeAt"] {
+            let at = try reader.duration(value, "settlement.proposeAt")
+            guard at <= duration else { throw reader.error(value, "settlement.proposeAt \(at) is after the end of the run (\(duration))") }
+            spec.proposeAt = SimInstant(micros: at.micros)
+        }
+        if let value = map["proposer"] { spec.proposer = try participant(value, count: count, "settlement.proposer") }
+        if let value = map["threshold"] { spec.threshold = Int(try reader.integer(value, "settlement.threshold", 1...UInt64(count))) }
+        if let value = map["disputeWindow"] { spec.disputeWindowBlocks = try reader.integer(value, "settlement.disputeWindow (blocks)", 1...100_000) }
+        if let value = map["bond"] { spec.bond = try reader.integer(value, "settlement.bond", 0...UInt64(1) << 60) }
+        if let value = map["finalRoundTimeout"] {
+            spec.finalRoundTimeout = try reader.duration(value, "settlement.finalRoundTimeout", max: .seconds(600))
+            guard spec.finalRoundTimeout.micros > 0 else { throw reader.error(value, "settlement.finalRoundTimeout must be positive") }
+        }
+        if let value = map["stallTimeout"] {
+            let timeout = try reader.duration(value, "settlement.stallTimeout", max: .seconds(3600))
+            guard timeout.micros >= 1_000_000 else { throw reader.error(value, "settlement.stallTimeout must be at least 1s") }
+            spec.stallTimeout = timeout
+        }
+        if let value = map["inclusionBlocksMax"] { spec.inclusionBlocksMax = try reader.integer(value, "settlement.inclusionBlocksMax", 1...1000) }
+        return spec
+    }
+
+    func settlementExpectation(_ node: Node, count: Int) throws(ScenarioError) -> SettlementExpectation {
+        let map = try reader.mapping(node, "expect.settlement", allowed: ["finalized", "challengeWon", "exits", "honestLoss"])
+        var expect = SettlementExpectation()
+        if let value = map["finalized"] { expect.finalized = try reader.bool(value, "expect.settlement.finalized") }
+        if let value = map["challengeWon"] { expect.challengeWon = try reader.bool(value, "expect.settlement.challengeWon") }
+        if let value = map["exits"] {
+            if case let .sequence(items) = value, items.isEmpty { expect.exits = [] } else {
+                expect.exits = try participantList(value, count: count, "expect.settlement.exits").sorted()
+            }
+        }
+        if let value = map["honestLoss"] {
+            if case let .sequence(items) = value, items.isEmpty { expect.honestLoss = [] } else {
+                expect.honestLoss = try participantList(value, count: count, "expect.settlement.honestLoss").sorted()
+            }
+        }
+        return expect
+    }
+
+    func expectations(_ node: Node, count: Int, settles: Bool) throws(ScenarioError) -> Expectations {
+        let map = try reader.mapping(node, "expect", allowed: ["converge", "violations", "sometimes", "settlement"])
         var expect = Expectations()
         if let value = map["converge"] { expect.converge = try reader.bool(value, "expect.converge") }
         if let value = map["violations"] {
@@ -371,6 +423,10 @@ private struct Parser {
                 }
                 return name
             }
+        }
+        if let value = map["settlement"] {
+            guard settles else { throw reader.error(value, "expect.settlement needs a settlement section") }
+            expect.settlement = try settlementExpectation(value, count: count)
         }
         return expect
     }

@@ -1,0 +1,94 @@
+import ChannelCore
+
+/// A transaction a participant sends to the simulated chain. It waits in the mempool until a
+/// block includes it; then the chain executes it against the settlement contract.
+public enum ChainTx: Sendable {
+    /// Registers a threshold-signed checkpoint (before an emergency exit).
+    case register(SignedCheckpoint)
+    /// Proposes to settle on a checkpoint; the dispute window opens.
+    case propose(SignedCheckpoint)
+    /// Challenges the open proposal with a newer checkpoint.
+    case challenge(SignedCheckpoint)
+    /// Finalizes the proposal once the window has closed.
+    case finalize
+    /// Claims an account's payout against the finalized checkpoint.
+    case claim(BalanceProof)
+    /// Emergency exit: an account's payout against the latest registered checkpoint.
+    case exit(BalanceProof)
+    /// Slashes a bond on evidence.
+    case slash(Evidence)
+
+    /// A short name for traces and reports.
+    public var kind: String {
+        switch self {
+        case .register: return "register"
+        case .propose: return "propose"
+        case .challenge: return "challenge"
+        case .finalize: return "finalize"
+        case .claim: return "claim"
+        case .exit: return "exit"
+        case .slash: return "slash"
+        }
+    }
+
+    /// The checkpoint version a transaction carries, if any.
+    public var version: UInt64? {
+        switch self {
+        case let .register(signed), let .propose(signed), let .challenge(signed): return signed.checkpoint.version
+        default: return nil
+        }
+    }
+
+    /// Size on the wire, in bytes (an estimate that grows with signatures, heads and paths).
+    var byteCount: Int {
+        switch self {
+        case let .register(signed), let .propose(signed), let .challenge(signed): return 16 + signed.byteCount
+        case .finalize: return 16
+        case let .claim(proof), let .exit(proof): return 16 + 80 + proof.path.count * 32
+        case .slash: return 16 + 600
+        }
+    }
+}
+
+extension SignedCheckpoint {
+    /// Size on the wire, in bytes.
+    var byteCount: Int { 32 + 8 + 32 + 8 + 4 + checkpoint.heads.count * 32 + signatures.count * (4 + 64) }
+}
+
+/// What the chain tells one participant after each block: the contract's phase and the
+/// participant's own payouts. Nodes act on it level-triggered (a lost status is replaced by
+/// the next), so an offline node catches up from the first status it hears.
+public struct ChainStatus: Sendable {
+    public let height: UInt64
+    /// Version of the newest checkpoint the contract holds (0: none).
+    public let latestVersion: UInt64
+    /// The open proposal and its deadline.
+    public let proposal: SignedCheckpoint?
+    public let deadline: UInt64
+    /// The finalized checkpoint.
+    public let final: SignedCheckpoint?
+    /// Tokens of the receiving participant already paid out.
+    public let paidTokens: [TokenID]
+    /// Participants already slashed.
+    public let slashed: [ParticipantIndex]
+
+    var byteCount: Int { 64 + (proposal?.byteCount ?? 0) + (final?.byteCount ?? 0) + paidTokens.count * 4 + slashed.count * 4 }
+}
+
+/// One executed transaction, as the chain recorded it.
+public struct ChainRecord: Sendable, Codable {
+    public let height: UInt64
+    public let timeMicros: UInt64
+    public let from: Int
+    public let kind: String
+    public let version: UInt64?
+    /// The account paid (claims and exits).
+    public let participant: Int?
+    public let token: TokenID?
+    /// Amount paid (claims and exits) or slashed.
+    public let amount: String?
+    /// `nil` when executed, else the contract's refusal.
+    public let refusal: String?
+    /// When the sender submitted it, in simulated microseconds (inclusion delay = time - this).
+    public let submittedMicros: UInt64
+}

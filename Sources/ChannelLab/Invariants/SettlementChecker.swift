@@ -1,0 +1,320 @@
+import ChannelCore
+
+/// A checkpoint a round completed, for the report.
+public struct CheckpointReport: Codable, Sendable {
+    public let version: UInt64
+    public let stateRoot: String
+    public let treeSize: UInt64
+    public let heads: Int
+    public let signers: [Int]
+    public let coordinator: Int
+    public let final: Bool
+    public let formedAtMicros: UInt64
+}
+
+/// One payout the chain made.
+public struct PayoutReport: Codable, Sendable {
+    public let participant: Int
+    public let token: TokenID
+    public let amount: String
+    /// `claim` (after finalization) or `exit` (emergency exit).
+    public let kind: String
+    public let height: UInt64
+    public let timeMicros: UInt64
+}
+
+/// Value an honest participant lost at settlement, and why.
+public struct HonestLoss: Codable, Sendable {
+    public let participant: Int
+    public let token: TokenID
+    /// Its total in the newest checkpoint an honest node held.
+    public let expected: String
+    /// Its total in the finalized checkpoint.
+    public let settled: String
+    public let lost: String
+}
+
+/// How settlement went.
+public struct SettlementReport: Codable, Sendable {
+    /// `finalized`, `proposed` (never finalized), `exits-only` or `none`.
+    public let outcome: String
+    public let proposedVersion: UInt64?
+    public let proposedAtHeight: UInt64?
+    public let deadline: UInt64?
+    public let finalVersion: UInt64?
+    public let finalizedAtHeight: UInt64?
+    /// The newest checkpoint version any honest node held at finalization (or at the end).
+    public let newestHonestVersion: UInt64?
+    public let challengesWon: Int
+    public let challengesRefused: Int
+    public let exits: [Int]
+    public let honestLosses: [HonestLoss]
+    /// Why honest participants lost value, when they did.
+    public let cause: String?
+    public let chainHeight: UInt64
+    public let congestedBlocks: Int
+    /// Every settlement transaction the chain executed (the first `recordsInReportMax`).
+    public let transactions: [ChainRecord]
+}
+
+/// The settlement checkers, kept apart from nodes and chain: fed after every block with what
+/// the chain executed, and at the end of the run. They never trust the contract's own
+/// bookkeeping: payouts are recounted from the executed transactions.
+final class SettlementChecker {
+    let spec: SettlementSpec
+    let honest: Set<Int>
+    let blockInterval: SimDuration
+    let tokens: [TokenID]
+    private var recordsSeen = 0
+    private var paidCount: [AccountKey: Int] = [:]
+    private(set) var paid: [AccountKey: Amount] = [:]
+    private(set) var payouts: [PayoutReport] = []
+    private var lastLatestVersion: UInt64 = 0
+    private var final: SignedCheckpoint?
+    private(set) var finalizedAt: UInt64?
+    private var proposal: (version: UInt64, height: UInt64, deadline: UInt64, congestedBefore: Int)?
+    private var disputeReported = false
+    private var exitReported: Set<Int> = []
+    private(set) var losses: [HonestLoss] = []
+    private(set) var cause: String?
+    private var newestHonestVersion: UInt64?
+    private(set) var challengesWon = 0
+    private var challengesRefused = 0
+    private(set) var exits: Set<Int> = []
+    /// Most transactions listed in the report.
+    static let recordsInReportMax = 200
+
+    init(spec: SettlementSpec, honest: Set<Int>, blockInterval: SimDuration, tokens: [TokenID]) {
+        self.spec = spec
+        self.honest = honest
+        self.blockInterval = blockInterval
+        self.tokens = tokens
+    }
+
+    /// After every block: payouts recounted (nothing twice, never above what the contract was
+    /// funded with), version monotone, finalized outcome fixed, the finalized checkpoint
+    /// against the newest honest one, dispute liveness and exit deadlines.
+    func afterBlock(chain: SimChain, nodes: [ChannelNode], now: SimInstant, monitor: InvariantMonitor) {
+        let contract = chain.contract
+        for record in chain.records[recordsSeen...] { account(record, chain: chain, nodes: nodes, now: now, monitor: monitor) }
+        recordsSeen = chain.records.count
+        let paidTotal = paid.values.reduce(Amount(0), +)
+        if paidTotal > contract.heldTotal {
+            monitor.report(.settlementSafety, at: now, nodes: [], "payouts \(paidTotal) exceed deposits plus bonds \(contract.heldTotal)")
+        }
+        let latest = contract.latest?.checkpoint.version ?? 0
+        if latest < lastLatestVersion {
+            monitor.report(.settlementMonotone, at: now, nodes: [], "on-chain checkpoint version went from \(lastLatestVersion) down to \(latest) at height \(chain.height)")
+        }
+        lastLatestVersion = latest
+        if let current = contract.proposal, proposal == nil {
+            proposal = (current.checkpoint.checkpoint.version, chain.height, current.deadline, chain.congestedBlocks)
+            monitor.reach(.settlementProposed)
+        }
+        if let previous = final, contract.final != previous {
+            monitor.report(.settlementMonotone, at: now, nodes: [], "finalized outcome changed from version \(previous.checkpoint.version) to \(contract.final.map { "\($0.checkpoint.version)" } ?? "none")")
+        }
+        if final == nil, let signed = contract.final {
+            final = signed
+            finalizedAt = chain.height
+            monitor.reach(.settlementFinalized)
+            judgeFinal(signed, chain: chain, nodes: nodes, now: now, monitor: monitor)
+        }
+        if let proposal, final == nil, !disputeReported {
+            let bound = proposal.deadline + spec.inclusionBlocksMax + 1 + UInt64(chain.congestedBlocks - proposal.congestedBefore)
+            if chain.height > bound {
+                disputeReported = true
+                monitor.report(.disputeLiveness, at: now, nodes: [], "proposal of version \(proposal.version) at height \(proposal.height) (deadline \(proposal.deadline)) is not final at height \(chain.height), bound \(bound)")
+            }
+        }
+        checkExits(chain: chain, nodes: nodes, now: now, monitor: monitor, final: false)
+    }
+
+    private func account(_ record: ChainRecord, chain: SimChain, nodes: [ChannelNode], now: SimInstant, monitor: InvariantMonitor) {
+        switch record.kind {
+        case "challenge":
+            if record.refusal == nil {
+                challengesWon += 1
+                monitor.reach(.challengeWon)
+            } else {
+                challengesRefused += 1
+            }
+        case "claim", "exit":
+            guard record.refusal == nil, let participant = record.participant, let token = record.token,
+                let amount = record.amount.flatMap({ Amount($0) })
+            else { return }
+            let key = AccountKey(participant: ParticipantIndex(participant), token: token)
+            paidCount[key, default: 0] += 1
+            paid[key, default: 0] += amount
+            payouts.append(PayoutReport(participant: participant, token: token, amount: String(amount), kind: record.kind, height: record.height, timeMicros: record.timeMicros))
+            if paidCount[key]! > 1 {
+                monitor.report(.settlementSafety, at: now, nodes: [participant], "account \(participant)/\(token) paid twice (now \(paid[key]!) in \(paidCount[key]!) payouts)")
+            }
+            if record.kind == "exit" {
+                exits.insert(participant)
+                monitor.reach(.emergencyExit)
+                // The exit pays the node's newest checkpointed balance.
+                let node = nodes[participant]
+                if honest.contains(participant), let held = node.duty.exitWith, let ledger = ledger(at: held.checkpoint, nodes: nodes) {
+                    let expected = ledger.account(key.participant, token).total
+                    if Int128(amount) != expected {
+                        monitor.report(.unilateralExit, at: now, nodes: [participant], "exit of \(participant)/\(token) paid \(amount), its newest checkpoint (version \(held.checkpoint.version)) says \(expected)")
+                    }
+                }
+            } else {
+                monitor.reach(.payoutClaimed)
+            }
+        default:
+            break
+        }
+    }
+
+    /// At finalization: the final checkpoint must be the newest an honest node holds; if not,
+    /// the loss per account and its cause go in the report and the violation names both.
+    private func judgeFinal(_ signed: SignedCheckpoint, chain: SimChain, nodes: [ChannelNode], now: SimInstant, monitor: InvariantMonitor) {
+        var newest: (SignedCheckpoint, Int)?
+        for node in nodes where honest.contains(Int(node.index)) {
+            if let held = node.duty.held, held.checkpoint.version > (newest?.0.checkpoint.version ?? 0) { newest = (held, Int(node.index)) }
+        }
+        newestHonestVersion = newest?.0.checkpoint.version
+        guard let (best, holder) = newest, best.checkpoint.version > signed.checkpoint.version else { return }
+        let cause = explain(chain: chain, newest: best.checkpoint.version)
+        self.cause = cause
+        if let expected = ledger(at: best.checkpoint, nodes: nodes), let settled = ledger(at: signed.checkpoint, nodes: nodes) {
+            for participant in honest.sorted() {
+                for token in tokens {
+                    let want = expected.account(ParticipantIndex(participant), token).total
+                    let got = settled.account(ParticipantIndex(participant), token).total
+                    if got < want {
+                        losses.append(HonestLoss(participant: participant, token: token, expected: String(want), settled: String(got), lost: String(want - got)))
+                    }
+                }
+            }
+        }
+        let lossText = losses.map { "\($0.participant)/\($0.token) loses \($0.lost)" }.joined(separator: ", ")
+        monitor.report(
+            .settlementSafety, at: now, nodes: [holder],
+            "finalized version \(signed.checkpoint.version) but honest node \(holder) holds version \(best.checkpoint.version)"
+                + (lossText.isEmpty ? "" : ": \(lossText)") + "; cause: \(cause)")
+    }
+
+    /// Why the newest checkpoint did not win: an early finalization, a challenge held past the
+    /// deadline (and the congestion that held it), or no challenge at all.
+    private func explain(chain: SimChain, newest: UInt64) -> String {
+        guard let proposal else { return "no proposal on record" }
+        if let early = chain.records.first(where: { $0.kind == "finalize" && $0.refusal == nil }), early.height <= proposal.deadline {
+            return "the contract finalized at height \(early.height), before the dispute window closed at height \(proposal.deadline)"
+        }
+        let congestion = chain.congestionSpans.map { "chain congestion from \(SimInstant(micros: $0.from.micros)) to \(SimInstant(micros: $0.until.micros))" }
+        if let late = chain.records.first(where: { $0.kind == "challenge" && ($0.refusal ?? "").hasPrefix("windowClosed") }) {
+            let delay = SimDuration(micros: late.timeMicros - late.submittedMicros)
+            return "the challenge with version \(late.version ?? 0) from node \(late.from) was submitted at \(SimInstant(micros: late.submittedMicros)) but included at height \(late.height) (\(SimInstant(micros: late.timeMicros)), \(delay) later), after the deadline \(proposal.deadline)"
+                + (congestion.isEmpty ? "" : "; " + congestion.joined(separator: ", ") + " held it in the mempool")
+        }
+        return "no challenge with version \(newest) reached the chain before the deadline \(proposal.deadline)" + (congestion.isEmpty ? "" : "; " + congestion.joined(separator: ", "))
+    }
+
+    /// Exit deadlines: a node that decided to exit is paid its newest checkpointed balance
+    /// within the dispute window plus the inclusion delay, plus blocks lost to congestion.
+    private func checkExits(chain: SimChain, nodes: [ChannelNode], now: SimInstant, monitor: InvariantMonitor, final atEnd: Bool) {
+        for node in nodes where honest.contains(Int(node.index)) && !exitReported.contains(Int(node.index)) {
+            guard let decided = node.duty.exitDecidedAt, let held = node.duty.exitWith else { continue }
+            let blocks = spec.disputeWindowBlocks + 2 * (spec.inclusionBlocksMax + 1)
+            let congestion = chain.congestionSpans.reduce(UInt64(0)) { sum, span in
+                let start = max(span.from.micros, decided.micros)
+                return sum + (span.until.micros > start ? span.until.micros - start : 0)
+            }
+            let bound = decided + SimDuration(micros: blocks * blockInterval.micros + congestion)
+            guard now > bound || atEnd else { continue }
+            guard let ledger = ledger(at: held.checkpoint, nodes: nodes) else { continue }
+            let unpaid = tokens.filter { token in
+                let key = AccountKey(participant: node.index, token: token)
+                return ledger.account(node.index, token).total > 0 && paid[key] == nil
+            }
+            if !unpaid.isEmpty, chain.contract.final == nil {
+                exitReported.insert(Int(node.index))
+                monitor.report(.unilateralExit, at: now, nodes: [Int(node.index)], "node \(node.index) decided to exit at \(decided) holding version \(held.checkpoint.version); tokens \(unpaid) still unpaid by \(bound)")
+            }
+        }
+    }
+
+    /// At the end: outstanding checks and the report.
+    func finish(chain: SimChain, nodes: [ChannelNode], now: SimInstant, monitor: InvariantMonitor) -> SettlementReport {
+        afterBlock(chain: chain, nodes: nodes, now: now, monitor: monitor)
+        checkExits(chain: chain, nodes: nodes, now: now, monitor: monitor, final: true)
+        if let proposal, final == nil, !disputeReported {
+            monitor.report(.disputeLiveness, at: now, nodes: [], "proposal of version \(proposal.version) (deadline \(proposal.deadline)) never finalized; chain at height \(chain.height)")
+        }
+        if let final, let settled = ledger(at: final.checkpoint, nodes: nodes) {
+            // Every honest account is paid exactly its final total (or exited before).
+            for participant in honest.sorted() where !exits.contains(participant) {
+                for token in tokens {
+                    let key = AccountKey(participant: ParticipantIndex(participant), token: token)
+                    let want = settled.account(key.participant, token).total
+                    let got = Int128(paid[key] ?? 0)
+                    if want > 0, got != want, (paidCount[key] ?? 0) <= 1 {
+                        monitor.report(.settlementSafety, at: now, nodes: [participant], "account \(participant)/\(token) was paid \(got), the finalized checkpoint says \(want)")
+                    }
+                }
+            }
+        }
+        if newestHonestVersion == nil {
+            newestHonestVersion = nodes.filter { honest.contains(Int($0.index)) }.compactMap { $0.duty.held?.checkpoint.version }.max()
+        }
+        let contract = chain.contract
+        let outcome = contract.isFinalized ? "finalized" : proposal != nil ? "proposed" : exits.isEmpty ? "none" : "exits-only"
+        return SettlementReport(
+            outcome: outcome, proposedVersion: proposal?.version, proposedAtHeight: proposal?.height, deadline: proposal?.deadline,
+            finalVersion: final?.checkpoint.version, finalizedAtHeight: finalizedAt, newestHonestVersion: newestHonestVersion,
+            challengesWon: challengesWon, challengesRefused: challengesRefused, exits: exits.sorted(), honestLosses: losses, cause: cause,
+            chainHeight: chain.height, congestedBlocks: chain.congestedBlocks,
+            transactions: Array(chain.records.prefix(SettlementChecker.recordsInReportMax)))
+    }
+
+    /// Whether settlement has nothing left to do: finalized with every honest account with a
+    /// positive final total paid (when a proposal is due), and every decided exit paid.
+    func isQuiet(chain: SimChain, nodes: [ChannelNode]) -> Bool {
+        if spec.proposeAt != nil {
+            guard let final = chain.contract.final, let settled = ledger(at: final.checkpoint, nodes: nodes) else { return false }
+            for participant in honest where !exits.contains(participant) {
+                for token in tokens where settled.account(ParticipantIndex(participant), token).total > 0 {
+                    if chain.contract.paid[AccountKey(participant: ParticipantIndex(participant), token: token)] == nil { return false }
+                }
+            }
+        }
+        for node in nodes where honest.contains(Int(node.index)) && node.duty.exitDecidedAt != nil && chain.contract.final == nil {
+            guard let held = node.duty.exitWith, let ledger = ledger(at: held.checkpoint, nodes: nodes) else { return false }
+            for token in tokens where ledger.account(node.index, token).total > 0 {
+                if chain.contract.paid[AccountKey(participant: node.index, token: token)] == nil { return false }
+            }
+        }
+        return true
+    }
+
+    private var ledgers: [Digest32: BalanceLedger] = [:]
+    /// Most checkpoint ledgers cached.
+    static let ledgersCachedMax = 16
+
+    /// The ledger a checkpoint commits to (cached by digest).
+    func ledger(at checkpoint: Checkpoint, nodes: [ChannelNode]) -> BalanceLedger? {
+        let digest = checkpoint.digest
+        if let cached = ledgers[digest] { return cached }
+        guard let ledger = Self.computeLedger(at: checkpoint, nodes: nodes) else { return nil }
+        if ledgers.count >= Self.ledgersCachedMax { ledgers.removeAll() }
+        ledgers[digest] = ledger
+        return ledger
+    }
+
+    /// The ledger a checkpoint commits to, recomputed by any node that holds its heads and
+    /// agrees with its root.
+    static func computeLedger(at checkpoint: Checkpoint, nodes: [ChannelNode]) -> BalanceLedger? {
+        for node in nodes {
+            guard let replica = node.replica, let ledger = replica.ledger(at: checkpoint.heads) else { continue }
+            let leaves = ledger.stateLeaves().leaves
+            if UInt64(leaves.count) == checkpoint.treeSize, Merkle.root(leafHashes: leaves.map(Merkle.leafHash)) == checkpoint.stateRoot {
+                return ledger
+            }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,255 @@
+import ChannelCore
+
+/// A node's checkpoint and settlement state that survives crashes (a real node persists it
+/// with its log): forgetting what it signed could make an honest node sign two different
+/// checkpoints of one version.
+struct DutyState {
+    /// The newest threshold-signed checkpoint this node holds.
+    var held: SignedCheckpoint?
+    /// The oldest one it ever held (only the `challenge-with-oldest` plant uses it).
+    var oldest: SignedCheckpoint?
+    /// The highest version this node signed, and what it signed at that version.
+    var lastSignedVersion: UInt64 = 0
+    var lastSigned: (digest: Digest32, signature: CheckpointSignature)?
+    /// No more operations: settlement has started, or the node is exiting.
+    var frozen = false
+    /// When the node last learned of a new certificate (stall detection).
+    var lastCertificateAt = SimInstant.zero
+    /// The final checkpoint the proposer collected, and what it proposed.
+    var finalCertificate: SignedCheckpoint?
+    var proposed: SignedCheckpoint?
+    /// When the node decided to exit because the channel stalled, and the certificate it
+    /// exits with (the newest it held then).
+    var exitDecidedAt: SimInstant?
+    var exitWith: SignedCheckpoint?
+    /// The newest chain height the node has heard of and whether anything is proposed or final.
+    var chainHeight: UInt64 = 0
+    var chainSettling = false
+    /// Chain height at which each kind of transaction was last sent (resends are paced).
+    var sentAt: [String: UInt64] = [:]
+    /// Claims sent after the account was paid (only the `claim-twice` plant sends them).
+    var extraClaims: Set<TokenID> = []
+}
+
+/// A checkpoint round this node coordinates.
+struct CheckpointRound {
+    let checkpoint: Checkpoint
+    let digest: Digest32
+    let final: Bool
+    let startedAt: SimInstant
+    var signatures: [ParticipantIndex: CheckpointSignature]
+    var complete = false
+}
+
+/// Checkpoint duties (docs/settlement.md, "In the lab"): coordinate rounds, sign only what
+/// matches the node's own state, collect and spread certificates; settlement duties: propose,
+/// challenge stale proposals, finalize, claim, exit when the channel stalls, slash on evidence.
+extension ChannelNode {
+    /// Blocks between two sends of the same kind of chain transaction.
+    static let resendBlocks: UInt64 = 3
+
+    var frozen: Bool { duty.frozen }
+
+    var chainAddress: Int { config.participants.count }
+
+    /// Stops making operations (settlement or exit under way).
+    func freeze() { duty.frozen = true }
+
+    // MARK: Rounds
+
+    /// Starts a checkpoint round of this node's current state: signs it and asks every peer.
+    func startRound(final: Bool, now: SimInstant, out: inout [Send]) {
+        guard let duties, up, online, let replica, replica.pendingCount == 0 || !final else { return }
+        let version = max(now.micros / 1000 + 1, duty.lastSignedVersion + 1)
+        let checkpoint = replica.checkpoint(version: version)
+        let digest = checkpoint.digest
+        let own = CheckpointSignature(signer: index, signature: key.sign(digest))
+        duty.lastSignedVersion = version
+        duty.lastSigned = (digest, own)
+        round = CheckpointRound(checkpoint: checkpoint, digest: digest, final: final, startedAt: now, signatures: [index: own])
+        if duties.threshold <= 1 {
+            completeRound(now: now, out: &out)
+            return
+        }
+        for peer in peers { out.append(Send(to: peer, message: .checkpointRequest(checkpoint, final: final))) }
+    }
+
+    /// How long a round asks for signatures before the coordinator gives up on it.
+    static let roundLifetime = SimDuration.seconds(2)
+
+    /// Asks again those who have not signed the open round (messages get lost), until the
+    /// round expires.
+    func retryRound(now: SimInstant, out: inout [Send]) {
+        guard let round, !round.complete else { return }
+        guard now < round.startedAt + ChannelNode.roundLifetime else {
+            self.round = nil
+            return
+        }
+        for peer in peers where round.signatures[ParticipantIndex(peer)] == nil {
+            out.append(Send(to: peer, message: .checkpointRequest(round.checkpoint, final: round.final)))
+        }
+    }
+
+    /// Whether a final round this node coordinates is still waiting for signatures.
+    var finalRoundOpen: Bool { round.map { $0.final && !$0.complete } ?? false }
+
+    /// Signs a checkpoint when it matches this node's state at its heads (and, for a final
+    /// checkpoint, when those heads are the node's whole state); asks for unknown heads.
+    func answer(_ checkpoint: Checkpoint, final: Bool, from: Int, now: SimInstant, out: inout [Send]) {
+        guard duties != nil, let replica, checkpoint.channel == config.channel else { return }
+        if checkpoint.version == duty.lastSignedVersion, let last = duty.lastSigned, last.digest == checkpoint.digest {
+            out.append(Send(to: from, message: .checkpointSignature(version: checkpoint.version, last.signature)))
+            return
+        }
+        guard checkpoint.version > duty.lastSignedVersion else { return }
+        let unknown = checkpoint.heads.filter { !replica.contains($0) }
+        if !unknown.isEmpty {
+            if now >= fetchAllowed[from] ?? .zero {
+                fetchAllowed[from] = now + SimDuration(micros: nodeConfig.syncInterval.micros / 2)
+                out.append(Send(to: from, message: .want(Array(unknown.prefix(nodeConfig.wantIdsMax)))))
+            }
+            return
+        }
+        if final, replica.heads != checkpoint.heads || replica.pendingCount > 0 { return }
+        guard replica.matches(checkpoint) else { return }
+        let digest = checkpoint.digest
+        let signature = CheckpointSignature(signer: index, signature: key.sign(digest))
+        duty.lastSignedVersion = checkpoint.version
+        duty.lastSigned = (digest, signature)
+        // Signing a final checkpoint commits to making no more operations.
+        if final { freeze() }
+        out.append(Send(to: from, message: .checkpointSignature(version: checkpoint.version, signature)))
+    }
+
+    /// Adds a peer's signature to the open round; completes it at the threshold.
+    func collect(_ signature: CheckpointSignature, version: UInt64, now: SimInstant, out: inout [Send]) {
+        guard let duties, var open = round, !open.complete, open.checkpoint.version == version,
+            open.signatures[signature.signer] == nil, let signer = config.participant(signature.signer),
+            signer.publicKey.verify(signature.signature, digest: open.digest)
+        else { return }
+        open.signatures[signature.signer] = signature
+        round = open
+        if open.signatures.count >= duties.threshold { completeRound(now: now, out: &out) }
+    }
+
+    private func completeRound(now: SimInstant, out: inout [Send]) {
+        guard var open = round else { return }
+        open.complete = true
+        round = open
+        let signed = SignedCheckpoint(checkpoint: open.checkpoint, signatures: open.signatures.keys.sorted().map { open.signatures[$0]! })
+        adopt(signed, now: now)
+        if open.final { duty.finalCertificate = signed }
+        onCertificate?(signed, open.final)
+        for peer in peers { out.append(Send(to: peer, message: .certificate(signed))) }
+    }
+
+    /// Keeps a certificate newer than the one held, once it verifies.
+    func consider(_ signed: SignedCheckpoint, now: SimInstant) {
+        guard let duties, signed.checkpoint.version > (duty.held?.checkpoint.version ?? 0) else { return }
+        guard (try? signed.verify(config: config, threshold: duties.threshold)) != nil else { return }
+        adopt(signed, now: now)
+    }
+
+    private func adopt(_ signed: SignedCheckpoint, now: SimInstant) {
+        guard signed.checkpoint.version > (duty.held?.checkpoint.version ?? 0) else { return }
+        duty.held = signed
+        if duty.oldest == nil { duty.oldest = signed }
+        duty.lastCertificateAt = now
+    }
+
+    // MARK: Settlement
+
+    /// The proposer's duty from the settlement time on: a final round of its whole state,
+    /// retried as its state changes; the final certificate is proposed, or after
+    /// `finalRoundTimeout` the newest certificate it holds.
+    func settlementTick(now: SimInstant, out: inout [Send]) {
+        guard let duties, let proposeAt = duties.proposeAt, up, online, duty.proposed == nil, !duty.chainSettling else { return }
+        freeze()
+        if let final = duty.finalCertificate {
+            propose(final, out: &out)
+            return
+        }
+        if now >= proposeAt + duties.finalRoundTimeout {
+            if let held = duty.held { propose(held, out: &out) }
+            return
+        }
+        let stale = round.map { !$0.final || $0.checkpoint.heads != replica?.heads || now >= $0.startedAt + .seconds(1) } ?? true
+        if stale { startRound(final: true, now: now, out: &out) }
+    }
+
+    private func propose(_ signed: SignedCheckpoint, out: inout [Send]) {
+        duty.proposed = signed
+        duty.sentAt["propose"] = duty.chainHeight
+        out.append(Send(to: chainAddress, message: .chainTx(.propose(signed))))
+    }
+
+    /// Stall detection, on every checkpoint tick: no new certificate for `stallTimeout` and
+    /// nothing proposed ⇒ freeze and exit with the newest certificate held.
+    func checkStall(now: SimInstant) {
+        guard let duties, let timeout = duties.stallTimeout, up, online, duty.exitDecidedAt == nil, !duty.chainSettling,
+            duty.held != nil, now >= duty.lastCertificateAt + timeout, !labBugs.contains(.neverExit)
+        else { return }
+        duty.exitDecidedAt = now
+        duty.exitWith = duty.held
+        freeze()
+    }
+
+    /// Acts on the chain's status: challenge a proposal older than the newest certificate
+    /// held, finalize after the window, claim after finalization, exit when decided, slash on
+    /// evidence. Every send is paced to one per `resendBlocks` per kind.
+    func act(on status: ChainStatus, now: SimInstant, out: inout [Send]) {
+        guard duties != nil, let replica else { return }
+        duty.chainHeight = max(duty.chainHeight, status.height)
+        duty.chainSettling = status.proposal != nil || status.final != nil
+        if let proposal = status.proposal {
+            if labBugs.contains(.challengeWithOldest), let oldest = duty.oldest, oldest.checkpoint != proposal.checkpoint {
+                send(.challenge(oldest), key: "challenge", status: status, out: &out)
+            } else if let held = duty.held, held.checkpoint.version > proposal.checkpoint.version, status.height <= status.deadline {
+                send(.challenge(held), key: "challenge-\(held.checkpoint.version)", status: status, out: &out)
+            }
+            if status.height > status.deadline, !labBugs.contains(.neverFinalize) {
+                send(.finalize, key: "finalize", status: status, out: &out)
+            }
+        } else if status.final == nil, let proposed = duty.proposed {
+            // The proposal never reached the chain (lost on the way): send it again.
+            send(.propose(proposed), key: "propose", status: status, out: &out)
+        }
+        if let final = status.final {
+            for token in config.tokens {
+                let paid = status.paidTokens.contains(token)
+                if paid && (!labBugs.contains(.claimTwice) || duty.extraClaims.contains(token)) { continue }
+                guard let proof = replica.balanceProof(index, token, at: final.checkpoint), proof.account.total > 0 else { continue }
+                if paid { duty.extraClaims.insert(token) }
+                send(.claim(proof), key: "claim-\(token)", status: status, force: paid, out: &out)
+            }
+        } else if let held = duty.exitWith {
+            if status.latestVersion < held.checkpoint.version {
+                send(.register(held), key: "register", status: status, out: &out)
+            } else if status.latestVersion == held.checkpoint.version {
+                for token in config.tokens where !status.paidTokens.contains(token) {
+                    guard let proof = replica.balanceProof(index, token, at: held.checkpoint), proof.account.total > 0 else { continue }
+                    send(.exit(proof), key: "exit-\(token)", status: status, out: &out)
+                }
+            }
+        }
+        for evidence in replica.evidence {
+            guard let culprit = evidence.culprit, !status.slashed.contains(culprit) else { continue }
+            send(.slash(evidence), key: "slash-\(culprit)", status: status, out: &out)
+        }
+    }
+
+    private func send(_ tx: ChainTx, key: String, status: ChainStatus, force: Bool = false, out: inout [Send]) {
+        if !force, let last = duty.sentAt[key], status.height < last + ChannelNode.resendBlocks { return }
+        duty.sentAt[key] = status.height
+        out.append(Send(to: chainAddress, message: .chainTx(tx)))
+    }
+}
+
+extension Evidence {
+    /// The participant the evidence accuses.
+    var culprit: ParticipantIndex? {
+        switch self {
+        case let .equivocation(e): return e.first.author
+        }
+    }
+}
