@@ -127,7 +127,7 @@ final class SettlementChecker {
                 monitor.report(.disputeLiveness, at: now, nodes: [], "proposal of version \(proposal.version) at height \(proposal.height) (deadline \(proposal.deadline)) is not final at height \(chain.height), bound \(bound)")
             }
         }
-        checkExits(chain: chain, nodes: nodes, now: now, monitor: monitor, final: false)
+        checkExits(chain: chain, nodes: nodes, now: now, monitor: monitor)
     }
 
     private func account(_ record: ChainRecord, chain: SimChain, nodes: [ChannelNode], now: SimInstant, monitor: InvariantMonitor) {
@@ -214,18 +214,30 @@ final class SettlementChecker {
         return "no challenge with version \(newest) reached the chain before the deadline \(proposal.deadline)" + (congestion.isEmpty ? "" : "; " + congestion.joined(separator: ", "))
     }
 
-    /// Exit deadlines: a node that decided to exit is paid its newest checkpointed balance
-    /// within the dispute window plus the inclusion delay, plus blocks lost to congestion.
-    private func checkExits(chain: SimChain, nodes: [ChannelNode], now: SimInstant, monitor: InvariantMonitor, final atEnd: Bool) {
+    /// Exit deadlines. The checker judges the stall itself: an honest node, up and online, that
+    /// has heard of no new certificate for `stallTimeout` while nothing is proposed must be
+    /// paid its newest checkpointed balance within the dispute window plus the inclusion delay
+    /// (plus blocks lost to congestion) — whether or not the node noticed.
+    private func checkExits(chain: SimChain, nodes: [ChannelNode], now: SimInstant, monitor: InvariantMonitor) {
+        guard let timeout = spec.stallTimeout else { return }
         for node in nodes where honest.contains(Int(node.index)) && !exitReported.contains(Int(node.index)) {
-            guard let decided = node.duty.exitDecidedAt, let held = node.duty.exitWith else { continue }
+            let decided: SimInstant
+            let held: SignedCheckpoint
+            if let at = node.duty.exitDecidedAt, let with = node.duty.exitWith {
+                (decided, held) = (at, with)
+            } else if let newest = node.duty.held, node.up, node.online, proposal == nil, chain.contract.final == nil {
+                (decided, held) = (node.duty.lastCertificateAt + timeout, newest)
+            } else {
+                continue
+            }
             let blocks = spec.disputeWindowBlocks + 2 * (spec.inclusionBlocksMax + 1)
             let congestion = chain.congestionSpans.reduce(UInt64(0)) { sum, span in
                 let start = max(span.from.micros, decided.micros)
                 return sum + (span.until.micros > start ? span.until.micros - start : 0)
             }
             let bound = decided + SimDuration(micros: blocks * blockInterval.micros + congestion)
-            guard now > bound || atEnd else { continue }
+            // (At the end of the run too, only a passed bound counts.)
+            guard now > bound else { continue }
             guard let ledger = ledger(at: held.checkpoint, nodes: nodes) else { continue }
             let unpaid = tokens.filter { token in
                 let key = AccountKey(participant: node.index, token: token)
@@ -233,7 +245,8 @@ final class SettlementChecker {
             }
             if !unpaid.isEmpty, chain.contract.final == nil {
                 exitReported.insert(Int(node.index))
-                monitor.report(.unilateralExit, at: now, nodes: [Int(node.index)], "node \(node.index) decided to exit at \(decided) holding version \(held.checkpoint.version); tokens \(unpaid) still unpaid by \(bound)")
+                let what = node.duty.exitDecidedAt == nil ? "stalled (no new certificate) since" : "decided to exit at"
+                monitor.report(.unilateralExit, at: now, nodes: [Int(node.index)], "node \(node.index) \(what) \(decided) holding version \(held.checkpoint.version); tokens \(unpaid) still unpaid by \(bound)")
             }
         }
     }
@@ -241,7 +254,6 @@ final class SettlementChecker {
     /// At the end: outstanding checks and the report.
     func finish(chain: SimChain, nodes: [ChannelNode], now: SimInstant, monitor: InvariantMonitor) -> SettlementReport {
         afterBlock(chain: chain, nodes: nodes, now: now, monitor: monitor)
-        checkExits(chain: chain, nodes: nodes, now: now, monitor: monitor, final: true)
         if let proposal, final == nil, !disputeReported {
             monitor.report(.disputeLiveness, at: now, nodes: [], "proposal of version \(proposal.version) (deadline \(proposal.deadline)) never finalized; chain at height \(chain.height)")
         }

@@ -35,15 +35,15 @@ public enum Message: Sendable {
     case depositReceipt(DepositReceipt)
     /// A checkpoint round's coordinator asks for signatures. A `final` checkpoint (settlement)
     /// is signed only by a node whose whole state it is.
-    case checkpointRequest(Checkpoint, final: Bool)
+    indirect case checkpointRequest(Checkpoint, final: Bool)
     /// A participant's signature of the checkpoint with this version.
-    case checkpointSignature(version: UInt64, CheckpointSignature)
+    indirect case checkpointSignature(version: UInt64, CheckpointSignature)
     /// A threshold-signed checkpoint (sent by the coordinator, and on anti-entropy).
-    case certificate(SignedCheckpoint)
+    indirect case certificate(SignedCheckpoint)
     /// A transaction for the chain.
-    case chainTx(ChainTx)
+    indirect case chainTx(ChainTx)
     /// The chain's status after a block.
-    case chainStatus(ChainStatus)
+    indirect case chainStatus(ChainStatus)
 
     /// The size on the wire, in bytes: payload plus an 8-byte header per item.
     public var byteCount: Int {

@@ -20,6 +20,8 @@ public struct LabBugs: OptionSet, Sendable, Hashable {
     public static let neverFinalize = LabBugs(rawValue: 1 << 5)
     /// Nodes claim their payout once more after being paid.
     public static let claimTwice = LabBugs(rawValue: 1 << 6)
+    /// Nodes send `finalize` as soon as a proposal appears (a correct contract refuses it).
+    public static let hastyFinalize = LabBugs(rawValue: 1 << 7)
 }
 
 /// Every plantable bug by name, for `--plant NAME`.
@@ -34,6 +36,7 @@ public enum Plants {
             ("never-exit", PlantedBugs(), ContractBugs(), .neverExit, "nodes never exit, however long the channel stalls"),
             ("never-finalize", PlantedBugs(), ContractBugs(), .neverFinalize, "nodes never send finalize"),
             ("claim-twice", PlantedBugs(), ContractBugs(), .claimTwice, "nodes claim their payout again after being paid"),
+            ("hasty-finalize", PlantedBugs(), ContractBugs(), .hastyFinalize, "nodes send finalize as soon as a proposal appears"),
         ]
 
     private static func coreDescription(_ name: String) -> String {

@@ -98,6 +98,19 @@ public enum ScenarioRunner {
         let m = report.messages
         lines.append("  messages: \(m.sent) sent, \(m.delivered) delivered, \(m.lost) lost, \(m.duplicated) duplicated, \(m.partitionDropped) cut by partitions, \(m.toDownNode) to down/offline nodes")
         lines.append("  trace \(report.traceHash.prefix(16)), root \(report.stateRoots.first?.prefix(16) ?? "-")")
+        if let settlement = report.settlement {
+            let total = report.payouts.compactMap { UInt128($0.amount) }.reduce(0, +)
+            var line = "  settlement: \(settlement.outcome)"
+            if let version = settlement.proposedVersion, let height = settlement.proposedAtHeight { line += ", proposed v\(version) at height \(height)" }
+            if let version = settlement.finalVersion, let height = settlement.finalizedAtHeight { line += ", final v\(version) at height \(height)" }
+            line += "; \(report.checkpoints.count) checkpoints, \(settlement.challengesWon) challenge(s) won, \(report.payouts.count) payouts totalling \(total)"
+            if !settlement.exits.isEmpty { line += ", exits by \(settlement.exits)" }
+            lines.append(line)
+            for loss in settlement.honestLosses {
+                lines.append("  honest loss: participant \(loss.participant) token \(loss.token) settled \(loss.settled) instead of \(loss.expected) (lost \(loss.lost))")
+            }
+            if let cause = settlement.cause { lines.append("  cause: \(cause)") }
+        }
         for violation in report.violations.prefix(10) { lines.append("  violation: \(violation)") }
         if report.violationCount > 10 { lines.append("  ... \(report.violationCount - 10) more violations") }
         for failure in report.expectationFailures { lines.append("  expectation failed: \(failure)") }
