@@ -57,6 +57,16 @@ public struct SettlementReport: Codable, Sendable {
     public let transactions: [ChainRecord]
 }
 
+extension SettlementReport {
+    /// The report of a run without settlement duties.
+    static func none(chainHeight: UInt64, congestedBlocks: Int) -> SettlementReport {
+        SettlementReport(
+            outcome: "none", proposedVersion: nil, proposedAtHeight: nil, deadline: nil, finalVersion: nil, finalizedAtHeight: nil,
+            newestHonestVersion: nil, challengesWon: 0, challengesRefused: 0, exits: [], honestLosses: [], cause: nil,
+            chainHeight: chainHeight, congestedBlocks: congestedBlocks, transactions: [])
+    }
+}
+
 /// The settlement checkers, kept apart from nodes and chain: fed after every block with what
 /// the chain executed, and at the end of the run. They never trust the contract's own
 /// bookkeeping: payouts are recounted from the executed transactions.

@@ -528,7 +528,8 @@ public final class LabRun {
             operations: nodes.map { $0.replica?.operationCount ?? 0 }.max() ?? 0, submitted: submitted, rejections: rejections,
             events: trace.events, simulatedMicros: now.micros, wallMillis: 0, messages: messages,
             signatureVerifications: memo.verifications, evidence: evidence(),
-            slashed: chain.contract.slashed.keys.sorted().map { Int($0) }, checkpoints: checkpoints, settlement: settlementReport,
+            slashed: chain.contract.slashed.keys.sorted().map { Int($0) }, checkpoints: checkpoints,
+            settlement: settlementReport ?? .none(chainHeight: chain.height, congestedBlocks: chain.congestedBlocks),
             payouts: settlement?.payouts ?? [], sometimesReached: reached,
             sometimesUnreached: unreached, pendingAtEnd: queue.count + nodes.reduce(0) { $0 + ($1.replica?.pendingCount ?? 0) },
             reproduce: "chanlab run \(scenario.file) --seed \(seed)")

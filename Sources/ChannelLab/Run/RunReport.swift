@@ -37,8 +37,8 @@ public struct RunReport: Codable, Sendable {
     public let slashed: [Int]
     /// Every checkpoint a round completed.
     public let checkpoints: [CheckpointReport]
-    /// How settlement went (`nil`: the scenario has no settlement).
-    public let settlement: SettlementReport?
+    /// How settlement went (outcome `none` when the scenario has no settlement).
+    public let settlement: SettlementReport
     /// Every payout the chain made, in order.
     public let payouts: [PayoutReport]
     public let sometimesReached: [String]

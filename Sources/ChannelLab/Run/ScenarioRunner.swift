@@ -98,7 +98,8 @@ public enum ScenarioRunner {
         let m = report.messages
         lines.append("  messages: \(m.sent) sent, \(m.delivered) delivered, \(m.lost) lost, \(m.duplicated) duplicated, \(m.partitionDropped) cut by partitions, \(m.toDownNode) to down/offline nodes")
         lines.append("  trace \(report.traceHash.prefix(16)), root \(report.stateRoots.first?.prefix(16) ?? "-")")
-        if let settlement = report.settlement {
+        if report.settlement.outcome != "none" || !report.checkpoints.isEmpty {
+            let settlement = report.settlement
             let total = report.payouts.compactMap { UInt128($0.amount) }.reduce(0, +)
             var line = "  settlement: \(settlement.outcome)"
             if let version = settlement.proposedVersion, let height = settlement.proposedAtHeight { line += ", proposed v\(version) at height \(height)" }

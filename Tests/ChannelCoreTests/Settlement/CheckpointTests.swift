@@ -28,6 +28,30 @@ import Testing
         #expect(!late.matches(foreign))
     }
 
+    @Test func balanceProofsAtAPastCheckpointVerifyAgainstItsRoot() {
+        let channel = OpSetGenerator.generate(OpSetSpec(participants: 4, byzantine: [], ops: 120, equivocationPerMille: 0, overdraftPerMille: 0), seed: 23)
+        let early = Replica(config: channel.config)
+        for op in channel.ops.prefix(50) { _ = early.receive(op) }
+        let past = early.checkpoint(version: 1)
+        let late = Replica(config: channel.config)
+        for op in channel.ops { _ = late.receive(op) }
+        var proved = 0
+        for participant in channel.config.participants.map(\.index) {
+            let now = late.balanceProof(participant, 0, at: past)
+            let then = early.balanceProof(participant, 0)
+            #expect(now == then, "a replica that moved on proves the same past account")
+            if let now {
+                #expect(now.verify(root: past.stateRoot))
+                #expect(now.treeSize == past.treeSize)
+                proved += 1
+            }
+        }
+        #expect(proved > 0)
+        let altered = Checkpoint(channel: past.channel, version: 1, stateRoot: late.stateRoot, treeSize: past.treeSize, heads: past.heads)
+        #expect(late.balanceProof(0, 0, at: altered) == nil, "no proof for a root the heads do not give")
+        #expect(early.balanceProof(0, 0, at: late.checkpoint(version: 2)) == nil, "no proof without the heads")
+    }
+
     @Test func checkpointDigestsBindEveryField() {
         let base = Checkpoint(channel: .zero, version: 1, stateRoot: Blake2b.hash256([1]), treeSize: 3, heads: [Blake2b.hash256([2])])
         let variants = [

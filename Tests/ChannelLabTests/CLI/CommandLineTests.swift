@@ -89,6 +89,30 @@ import Testing
         #expect(result.out.contains("reproduce: chanlab run \(file) --seed 1"))
     }
 
+    @Test func settlementShowsInJSONAndAPlantedContractBugExitsOne() throws {
+        let file = Self.repository.appendingPathComponent("scenarios/settle-across-partition.yaml").path
+        let result = try Self.run(["run", file, "--json"])
+        #expect(result.status == 0, "\(result.out.prefix(2000))")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [String: Any])
+        let checkpoints = try #require(json["checkpoints"] as? [[String: Any]])
+        #expect(!checkpoints.isEmpty)
+        #expect(checkpoints.allSatisfy { ($0["signers"] as? [Int])?.count ?? 0 >= 3 })
+        let settlement = try #require(json["settlement"] as? [String: Any])
+        #expect(settlement["outcome"] as? String == "finalized")
+        #expect(settlement["challengesWon"] as? Int == 1)
+        let payouts = try #require(json["payouts"] as? [[String: Any]])
+        #expect(payouts.count == 4)
+        #expect(payouts.allSatisfy { $0["kind"] as? String == "claim" && UInt64($0["amount"] as? String ?? "") != nil })
+        let broken = try Self.run(["run", file, "--plant", "finalize-early", "--plant", "hasty-finalize"])
+        #expect(broken.status == 1)
+        #expect(broken.out.contains("settlement-safety"))
+        #expect(broken.out.contains("cause: the contract finalized at height"))
+        let plain = try Self.tempFile(Self.small)
+        let none = try #require(try JSONSerialization.jsonObject(with: Data(try Self.run(["run", plain, "--json"]).out.utf8)) as? [String: Any])
+        #expect((none["settlement"] as? [String: Any])?["outcome"] as? String == "none")
+        #expect((none["payouts"] as? [Any])?.isEmpty == true)
+    }
+
     @Test func checkDeterminismPassesAndListPlantsNamesThem() throws {
         let file = try Self.tempFile(Self.small)
         let result = try Self.run(["run", file, "--check-determinism"])
@@ -97,5 +121,8 @@ import Testing
         let plants = try Self.run(["run", "--list-plants"])
         #expect(plants.status == 0)
         #expect(plants.out.split(separator: "\n").first?.hasPrefix("merge-in-arrival-order") == true)
+        for name in ["finalize-early", "accept-older-challenge", "pay-twice", "never-exit", "never-finalize"] {
+            #expect(plants.out.contains("\n\(name)\t"), "\(name) not listed")
+        }
     }
 }

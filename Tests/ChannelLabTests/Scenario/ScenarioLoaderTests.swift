@@ -52,6 +52,12 @@ import Testing
         ("name: t\nduration: 5s\nparticipants: [1, 2\n", 4, 1, "YAML syntax"),
         ("duration: 5s\nparticipants: {count: 3}\n", 1, 1, "needs 'name'"),
         ("name: t\nduration: 5s\nparticipants: {count: 3, roles: {1: pilot}}\n", 3, 37, "unknown role 'pilot'"),
+        ("name: t\nduration: 5s\nparticipants: {count: 3}\nsettlement: {proposer: 5}\n", 4, 24, "unknown participant 5"),
+        ("name: t\nduration: 5s\nparticipants: {count: 3}\nsettlement: {threshold: 4}\n", 4, 25, "must be in 1...3"),
+        ("name: t\nduration: 5s\nparticipants: {count: 3}\nsettlement: {proposeAt: 9s}\n", 4, 25, "after the end of the run"),
+        ("name: t\nduration: 5s\nparticipants: {count: 3}\nsettlement:\n  checkpointInterval: 10ms\n", 5, 23, "at least 100ms"),
+        ("name: t\nduration: 5s\nparticipants: {count: 3}\nexpect:\n  settlement: {finalized: true}\n", 5, 15, "needs a settlement section"),
+        ("name: t\nduration: 5s\nparticipants: {count: 3}\nsettlement: {}\nexpect:\n  settlement: {exits: [4]}\n", 6, 24, "unknown participant 4"),
     ]
 
     @Test(arguments: broken.indices)
@@ -67,6 +73,21 @@ import Testing
             #expect(error.column == column, "case \(index): \(error)")
             #expect(error.description.hasPrefix("bad.yaml:\(error.line):\(error.column): "))
         }
+    }
+
+    @Test func aSettlementSectionParsesWithDefaults() throws {
+        let text = Self.valid + "\nsettlement: {checkpointInterval: 2s, proposeAt: 4s, bond: 50}\nexpect:\n  settlement: {finalized: true, exits: []}\n"
+        let scenario = try ScenarioLoader.parse(text, file: "t.yaml")
+        let spec = try #require(scenario.settlement)
+        #expect(spec.checkpointInterval == .seconds(2))
+        #expect(spec.proposeAt == SimInstant(micros: 4_000_000))
+        #expect(spec.threshold == 2, "ceil(2n/3) of 3")
+        #expect(spec.disputeWindowBlocks == 20)
+        #expect(spec.bond == 50)
+        #expect(spec.stallTimeout == nil)
+        #expect(scenario.expect.settlement.finalized == true)
+        #expect(scenario.expect.settlement.exits == [])
+        #expect(try ScenarioLoader.parse(Self.valid, file: "t.yaml").settlement == nil)
     }
 
     @Test func randomGarbageNeverCrashesTheLoader() {

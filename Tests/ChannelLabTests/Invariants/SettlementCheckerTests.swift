@@ -1,0 +1,97 @@
+import ChannelCore
+import ChannelLab
+import Foundation
+import Testing
+
+/// Goal: the settlement scenarios pass with their expected outcomes, and every settlement
+/// checker catches the bug it exists for. Method: the scenario files from scenarios/, run
+/// clean and with a broken contract or broken nodes switched in; a protection that holds on
+/// its own (the contract refusing a hasty finalize or a second claim) is shown to hold.
+@Suite struct SettlementCheckerTests {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    static func scenario(_ name: String) throws -> Scenario {
+        try ScenarioLoader.load(path: repository.appendingPathComponent("scenarios/\(name).yaml").path)
+    }
+
+    static let settlementScenarios = [
+        "settle-busy-channel", "settle-one-offline", "settle-across-partition", "unilateral-exit",
+        "congestion-delays-challenge", "congestion-beyond-window",
+    ]
+
+    @Test(arguments: settlementScenarios)
+    func settlementScenarioPassesWithItsExpectations(name: String) throws {
+        let report = ScenarioRunner.run(try Self.scenario(name))
+        #expect(report.passed, "\(report.violations.prefix(3)) \(report.expectationFailures)")
+        let settlement = report.settlement
+        // Payouts never exceed what was locked, whatever the outcome.
+        let paid = report.payouts.compactMap { UInt128($0.amount) }.reduce(0, +)
+        #expect(paid > 0)
+        #expect(Set(report.payouts.map { "\($0.participant)/\($0.token)" }).count == report.payouts.count, "an account paid twice")
+        if settlement.outcome == "finalized" {
+            #expect(settlement.finalVersion! >= settlement.proposedVersion!)
+            #expect(report.checkpoints.contains { $0.version == settlement.finalVersion })
+        }
+    }
+
+    @Test func aCleanSettlementPaysEveryoneTheFinalCheckpoint() throws {
+        let report = ScenarioRunner.run(try Self.scenario("settle-busy-channel"))
+        let settlement = report.settlement
+        #expect(settlement.outcome == "finalized")
+        #expect(settlement.finalVersion == settlement.newestHonestVersion)
+        #expect(settlement.honestLosses.isEmpty)
+        #expect(report.payouts.count == 5)
+        #expect(report.payouts.allSatisfy { $0.kind == "claim" })
+        #expect(report.checkpoints.last?.final == true)
+        #expect(report.checkpoints.allSatisfy { $0.signers.count >= 4 })
+    }
+
+    @Test func congestionBeyondTheWindowShowsTheLossAndNamesTheCause() throws {
+        let report = ScenarioRunner.run(try Self.scenario("congestion-beyond-window"))
+        let settlement = report.settlement
+        #expect(settlement.finalVersion == settlement.proposedVersion, "the stale proposal was finalized")
+        #expect(settlement.finalVersion! < settlement.newestHonestVersion!)
+        #expect(settlement.honestLosses.map(\.participant) == [2])
+        let cause = try #require(settlement.cause)
+        #expect(cause.contains("after the deadline"))
+        #expect(cause.contains("congestion"))
+        #expect(report.violations.contains { $0.invariant == .settlementSafety && $0.detail.contains("cause") })
+        #expect(settlement.transactions.contains { $0.kind == "challenge" && ($0.refusal ?? "").hasPrefix("windowClosed") })
+    }
+
+    /// Each settlement checker against the bug it exists for: (scenario, contract bugs, lab
+    /// bugs, invariant, text the violation must contain).
+    static let bites: [(String, ContractBugs, LabBugs, Invariant, String)] = [
+        ("settle-across-partition", .finalizeEarly, .hastyFinalize, .settlementSafety, "before the dispute window closed"),
+        ("settle-busy-channel", .payTwice, .claimTwice, .settlementSafety, "paid twice"),
+        ("settle-across-partition", .acceptOlderChallenge, .challengeWithOldest, .settlementMonotone, "went from"),
+        ("unilateral-exit", [], .neverExit, .unilateralExit, "still unpaid"),
+        ("settle-busy-channel", [], .neverFinalize, .disputeLiveness, "is not final"),
+    ]
+
+    @Test(arguments: bites.indices)
+    func eachSettlementCheckerCatchesItsPlantedBug(index: Int) throws {
+        let (name, contract, lab, invariant, text) = Self.bites[index]
+        let report = ScenarioRunner.run(try Self.scenario(name), contractBugs: contract, labBugs: lab)
+        let hit = report.violations.first { $0.invariant == invariant }
+        #expect(hit != nil, "\(invariant) not reported; saw \(Set(report.violations.map(\.invariant)))")
+        #expect(hit?.detail.contains(text) == true, "\(hit?.detail ?? "-")")
+        #expect(!report.passed)
+    }
+
+    /// A correct contract holds against the broken node alone.
+    @Test(arguments: [("settle-across-partition", LabBugs.hastyFinalize), ("settle-busy-channel", LabBugs.claimTwice)])
+    func theContractRefusesWhatTheBrokenNodeSends(name: String, lab: LabBugs) throws {
+        let report = ScenarioRunner.run(try Self.scenario(name), labBugs: lab)
+        #expect(report.passed, "\(report.violations.prefix(3)) \(report.expectationFailures)")
+        let refusals = report.settlement.transactions.compactMap(\.refusal)
+        #expect(refusals.contains { $0.hasPrefix("windowOpen") || $0.hasPrefix("alreadyPaid") })
+    }
+
+    @Test func settlementRunsAreDeterministic() throws {
+        let scenario = try Self.scenario("congestion-delays-challenge")
+        let check = ScenarioRunner.checkDeterminism(scenario)
+        #expect(check.identical, "\(check.firstDifference ?? "")")
+    }
+}

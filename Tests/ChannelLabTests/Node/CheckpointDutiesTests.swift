@@ -1,0 +1,119 @@
+import ChannelCore
+import Testing
+
+@testable import ChannelLab
+
+/// Goal: an honest node signs a checkpoint only when it matches its own state at the named
+/// heads, never two different checkpoints of one version, a final checkpoint only when it is
+/// its whole state; a coordinator turns threshold signatures into a certificate every node
+/// keeps. Method: three nodes wired by hand (no network), messages delivered until quiet.
+@Suite struct CheckpointDutiesTests {
+    final class Harness {
+        let config: ChannelConfig
+        let nodes: [ChannelNode]
+        let funding: KeyPair
+        var now = SimInstant(micros: 1_000_000)
+
+        init(threshold: Int = 2) {
+            let keys = (0..<3).map { KeyPair(labSeed: 5, index: UInt32($0)) }
+            funding = KeyPair(labSeed: 5, index: UInt32.max)
+            let participants = keys.enumerated().map { Participant(index: ParticipantIndex($0.offset), publicKey: $0.element.publicKey, role: .trader) }
+            let config = ChannelConfig(channel: OpSetGenerator.channelID(seed: 5), participants: participants, fundingKey: funding.publicKey, tokens: [0])
+            self.config = config
+            let memo = SignatureMemo()
+            let spec = SettlementSpec(checkpointInterval: .seconds(1), threshold: threshold)
+            nodes = keys.enumerated().map { index, key in
+                ChannelNode(
+                    index: ParticipantIndex(index), config: config, nodeConfig: NodeConfig(), key: key, limits: ReplicaLimits(), bugs: [],
+                    memo: memo, seed: 5, messageBytesMax: 1 << 20, duties: spec)
+            }
+        }
+
+        /// Node 0 deposits and pays node 1; everyone receives the operations.
+        func trade() {
+            let receipt = funding.signReceipt(channel: config.channel, participant: 0, token: 0, amount: 100, nonce: 1, height: 1)
+            let ops = [nodes[0].submit(.deposit(receipt))!, nodes[0].submit(.transfer(to: 1, token: 0, amount: 30))!]
+            for node in nodes.dropFirst() { deliver([Send(to: Int(node.index), message: .ops(ops.map(WireItem.op)))], from: 0) }
+        }
+
+        /// Delivers messages, and every reply they cause, until none is left; returns them all.
+        @discardableResult
+        func deliver(_ first: [Send], from sender: Int) -> [(from: Int, send: Send)] {
+            var queue = first.map { (sender, $0) }
+            var all = [(from: Int, send: Send)]()
+            while !queue.isEmpty {
+                let (from, send) = queue.removeFirst()
+                all.append((from, send))
+                guard send.to < nodes.count else { continue }
+                var out = [Send]()
+                _ = nodes[send.to].receive(from: from, message: send.message, now: now, out: &out)
+                queue += out.map { (send.to, $0) }
+            }
+            return all
+        }
+
+        func ask(_ node: Int, _ checkpoint: Checkpoint, final: Bool = false) -> CheckpointSignature? {
+            var out = [Send]()
+            _ = nodes[node].receive(from: 0, message: .checkpointRequest(checkpoint, final: final), now: now, out: &out)
+            for send in out { if case let .checkpointSignature(_, signature) = send.message { return signature } }
+            return nil
+        }
+    }
+
+    @Test func aRoundBecomesACertificateEveryNodeHolds() throws {
+        let h = Harness()
+        h.trade()
+        var out = [Send]()
+        h.nodes[0].startRound(final: false, now: h.now, out: &out)
+        h.deliver(out, from: 0)
+        for node in h.nodes {
+            let held = try #require(node.duty.held, "node \(node.index) holds no certificate")
+            #expect(held.checkpoint.heads == h.nodes[0].replica!.heads)
+            #expect((try? held.verify(config: h.config, threshold: 2)) != nil)
+        }
+    }
+
+    @Test func aNodeSignsOnlyWhatMatchesItsStateAndOneCheckpointPerVersion() throws {
+        let h = Harness()
+        h.trade()
+        let honest = h.nodes[0].replica!.checkpoint(version: 7)
+        let forged = Checkpoint(channel: honest.channel, version: 7, stateRoot: Blake2b.hash256([1]), treeSize: honest.treeSize, heads: honest.heads)
+        #expect(h.ask(1, forged) == nil, "a root its state does not give")
+        let first = try #require(h.ask(1, honest))
+        #expect(h.config.participants[1].publicKey.verify(first.signature, digest: honest.digest))
+        #expect(h.ask(1, honest) == first, "asked again, the same signature")
+        let sameVersionOtherHeads = Checkpoint(channel: honest.channel, version: 7, stateRoot: honest.stateRoot, treeSize: honest.treeSize, heads: [])
+        #expect(h.ask(1, sameVersionOtherHeads) == nil, "never two checkpoints of one version")
+        #expect(h.ask(1, h.nodes[0].replica!.checkpoint(version: 6)) == nil, "never an older version")
+    }
+
+    @Test func aFinalCheckpointIsSignedOnlyWhenItIsTheWholeState() throws {
+        let h = Harness()
+        h.trade()
+        let prefix = h.nodes[1].replica!.checkpoint(version: 3)
+        // Node 1 moves on: its state is no longer the prefix.
+        let more = h.nodes[1].submit(.transfer(to: 2, token: 0, amount: 5))
+        #expect(more != nil)
+        #expect(h.ask(1, prefix, final: true) == nil, "a final checkpoint that leaves out its own operation")
+        #expect(!h.nodes[1].frozen)
+        let whole = h.nodes[1].replica!.checkpoint(version: 4)
+        #expect(h.ask(1, whole, final: true) != nil)
+        #expect(h.nodes[1].frozen, "signing a final checkpoint freezes the node")
+        #expect(h.nodes[1].submit(.transfer(to: 2, token: 0, amount: 1)) != nil, "submit is the lab's API; workloads check frozen")
+    }
+
+    @Test func unknownHeadsAreFetchedNotSigned() throws {
+        let h = Harness()
+        let receipt = h.funding.signReceipt(channel: h.config.channel, participant: 0, token: 0, amount: 50, nonce: 1, height: 1)
+        _ = h.nodes[0].submit(.deposit(receipt))
+        let checkpoint = h.nodes[0].replica!.checkpoint(version: 2)
+        var out = [Send]()
+        _ = h.nodes[2].receive(from: 0, message: .checkpointRequest(checkpoint, final: false), now: h.now, out: &out)
+        #expect(out.count == 1)
+        guard case let .want(ids)? = out.first?.message else {
+            Issue.record("expected a want, got \(out.map(\.message.kind))")
+            return
+        }
+        #expect(ids == checkpoint.heads)
+    }
+}
