@@ -141,6 +141,7 @@ extension ChannelNode {
         if open.final { duty.finalCertificate = signed }
         onCertificate?(signed, open.final)
         for peer in peers { out.append(Send(to: peer, message: .certificate(signed))) }
+        if duties?.registerCheckpoints == true, !open.final { out.append(Send(to: chainAddress, message: .chainTx(.register(signed)))) }
     }
 
     /// Keeps a certificate newer than the one held, once it verifies.

@@ -89,6 +89,9 @@ public struct SettlementSpec: Hashable, Sendable {
     /// A node exits with a proof when no new checkpoint has been certified for this long and
     /// nothing is proposed; `nil`: nodes never exit.
     public var stallTimeout: SimDuration?
+    /// Whether each certificate's coordinator also registers it on chain (then the contract
+    /// itself refuses proposals older than the newest registered one).
+    public var registerCheckpoints = false
     /// Blocks a transaction may wait for inclusion when the chain is not congested (the
     /// model's bound; congestion adds its own length).
     public var inclusionBlocksMax: UInt64 = 3

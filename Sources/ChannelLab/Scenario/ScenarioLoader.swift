@@ -354,7 +354,7 @@ private struct Parser {
     func settlement(_ node: Node, count: Int, duration: SimDuration) throws(ScenarioError) -> SettlementSpec {
         let map = try reader.mapping(node, "settlement", allowed: [
             "checkpointInterval", "proposeAt", "proposer", "threshold", "disputeWindow", "bond", "finalRoundTimeout", "stallTimeout",
-            "inclusionBlocksMax",
+            "inclusionBlocksMax", "registerCheckpoints",
         ])
         var spec = SettlementSpec(threshold: max(1, (count * 2 + 2) / 3))
         if let value = map["checkpointInterval"] {
@@ -380,6 +380,7 @@ private struct Parser {
             guard timeout.micros >= 1_000_000 else { throw reader.error(value, "settlement.stallTimeout must be at least 1s") }
             spec.stallTimeout = timeout
         }
+        if let value = map["registerCheckpoints"] { spec.registerCheckpoints = try reader.bool(value, "settlement.registerCheckpoints") }
         if let value = map["inclusionBlocksMax"] { spec.inclusionBlocksMax = try reader.integer(value, "settlement.inclusionBlocksMax", 1...1000) }
         return spec
     }

@@ -102,6 +102,34 @@ import Testing
         #expect(h.nodes[1].submit(.transfer(to: 2, token: 0, amount: 1)) != nil, "submit is the lab's API; workloads check frozen")
     }
 
+    @Test func evidenceHeldIsSubmittedForSlashingOnceUntilTheChainShowsIt() throws {
+        let h = Harness()
+        // Participant 2 forks its chain: two different first operations.
+        let key = KeyPair(labSeed: 5, index: 2)
+        var left = AuthorChain(channel: h.config.channel, author: 2, key: key)
+        var right = AuthorChain(channel: h.config.channel, author: 2, key: key)
+        let a = left.append(.deposit(h.funding.signReceipt(channel: h.config.channel, participant: 2, token: 0, amount: 10, nonce: 10, height: 1)), citing: [])
+        let b = right.append(.deposit(h.funding.signReceipt(channel: h.config.channel, participant: 2, token: 0, amount: 20, nonce: 11, height: 1)), citing: [])
+        h.deliver([Send(to: 0, message: .ops([.op(a), .op(b)]))], from: 2)
+        let evidence = try #require(h.nodes[0].replica!.evidence.first)
+        func status(slashed: [ParticipantIndex], height: UInt64) -> ChainStatus {
+            ChainStatus(height: height, latestVersion: 0, proposal: nil, deadline: 0, final: nil, paidTokens: [], slashed: slashed)
+        }
+        func slashes(_ status: ChainStatus) -> [Evidence] {
+            var out = [Send]()
+            _ = h.nodes[0].receive(from: 3, message: .chainStatus(status), now: h.now, out: &out)
+            return out.compactMap { if case let .chainTx(.slash(e)) = $0.message, $0.to == 3 { return e } else { return nil } }
+        }
+        #expect(slashes(status(slashed: [], height: 5)) == [evidence])
+        #expect(slashes(status(slashed: [], height: 6)).isEmpty, "resends are paced")
+        #expect(slashes(status(slashed: [], height: 8)) == [evidence], "sent again while the chain does not show it")
+        #expect(slashes(status(slashed: [2], height: 20)).isEmpty)
+        var contract = SettlementContract(config: h.config, params: SettlementParams(threshold: 2, disputeWindowBlocks: 5))
+        try contract.bond(2, amount: 70)
+        let slashed = try contract.slash(evidence)
+        #expect(slashed.culprit == 2 && slashed.amount == 70)
+    }
+
     @Test func unknownHeadsAreFetchedNotSigned() throws {
         let h = Harness()
         let receipt = h.funding.signReceipt(channel: h.config.channel, participant: 0, token: 0, amount: 50, nonce: 1, height: 1)
