@@ -201,7 +201,7 @@ struct Demo: ParsableCommand {
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Benchmarks: the simulator's operations per wall second against the libsodium sign+verify ceiling (10 and 100 nodes, 100k operations, with peak memory), and the merge cost at two history sizes.")
+        abstract: "Benchmarks: the simulator's operations per wall second against the libsodium sign+verify ceiling (10 and 100 nodes, 100k operations, with peak memory; 10 nodes again with checkpoint and settlement duties), and the merge cost at two history sizes.")
 
     @Flag(help: "Print the figures as JSON.")
     var json = false
@@ -217,6 +217,9 @@ struct Bench: ParsableCommand {
 
     @Flag(help: "Only the simulator benchmark.")
     var simOnly = false
+
+    @Flag(inversion: .prefixedNo, help: "Also run the first node count with checkpoint and settlement duties.")
+    var settlement = true
 
     @Flag(help: "Only the merge benchmark.")
     var mergeOnly = false
@@ -247,7 +250,9 @@ struct Bench: ParsableCommand {
                 throw ValidationError("--sim-nodes must be numbers in 2...1000")
             }
             simulator = SimBench.run(
-                cases: nodeCounts.map { ($0, simOps, 10_000) }, now: now, resetPeakMemory: PeakMemory.reset,
+                cases: nodeCounts.enumerated().flatMap { index, nodes in
+                    [(nodes, simOps, UInt32(10_000), false)] + (index == 0 && settlement ? [(nodes, simOps, UInt32(10_000), true)] : [])
+                }, now: now, resetPeakMemory: PeakMemory.reset,
                 peakMemory: PeakMemory.read, log: log)
         }
         if !simOnly {

@@ -70,3 +70,130 @@ extension Replica {
         return state.root == checkpoint.stateRoot && state.treeSize == checkpoint.treeSize
     }
 }
+
+/// The state at a checkpoint's heads, kept so that the next, larger checkpoint is checked
+/// incrementally: the operations it adds are merged into the ordered tail with the ledger's
+/// undo journal (as the replica merges), instead of replaying the whole causal closure.
+public struct CheckpointCursor: Sendable {
+    /// The sorted heads this state is at.
+    public internal(set) var heads: [OperationID]
+    /// The causal closure of `heads`.
+    public internal(set) var closure: Set<OperationID>
+    /// The closure in the total order.
+    var order: [OrderKey]
+    /// Journal count before each of `order[undoBase...]` was applied.
+    var undoMarks: [Int]
+    var undoBase: Int
+    /// The ledger after the closure, applied in the total order (journaling).
+    public internal(set) var ledger: BalanceLedger
+    /// Whether this cursor was built by extending the previous one (false: a full replay).
+    public internal(set) var extended: Bool
+    /// Operations whose application can still be undone; an insertion further back replays.
+    public static let undoOpsMax = 65_536
+
+    /// The Merkle root and leaf count of `ledger`.
+    public var commitment: (root: Digest32, treeSize: UInt64) { Replica.commitment(of: ledger) }
+
+    init(heads: [OperationID]) {
+        self.heads = heads
+        closure = []
+        order = []
+        undoMarks = []
+        undoBase = 0
+        ledger = BalanceLedger(journaling: true)
+        extended = false
+    }
+
+    /// First position whose key is not less than `key`.
+    func lowerBound(_ key: OrderKey) -> Int {
+        var low = 0
+        var high = order.count
+        while low < high {
+            let mid = (low + high) / 2
+            if order[mid] < key { low = mid + 1 } else { high = mid }
+        }
+        return low
+    }
+
+    mutating func trimUndo() {
+        guard undoMarks.count >= 2 * CheckpointCursor.undoOpsMax else { return }
+        let dropped = undoMarks.count - CheckpointCursor.undoOpsMax
+        let entries = undoMarks[dropped]
+        ledger.trimJournal(first: entries)
+        undoMarks.removeFirst(dropped)
+        for i in undoMarks.indices { undoMarks[i] -= entries }
+        undoBase += dropped
+    }
+}
+
+extension Replica {
+    /// The state at `heads` as a cursor, extended from `previous` when the closure of `heads`
+    /// contains the previous closure (the added operations are merged into its ordered tail by
+    /// undo and replay), else built by a full replay; `nil` when a head is not accepted here.
+    /// Pass `previous` uniquely (moved out of its owner) so it is extended in place.
+    /// - Complexity: O(a log a + t) for a added operations and a replayed tail of t when
+    ///   extending; O(c log c) for a closure of c operations otherwise.
+    public func cursor(at heads: [OperationID], from previous: consuming CheckpointCursor?) -> CheckpointCursor? {
+        for head in heads where slots[head] == nil { return nil }
+        let sortedHeads = heads.sorted()
+        if var base = previous.take() {
+            let baseHeads = Set(base.heads)
+            var added = Set<OperationID>()
+            var reached = Set<OperationID>()
+            var stack = sortedHeads
+            while let id = stack.popLast() {
+                if base.closure.contains(id) {
+                    if baseHeads.contains(id) { reached.insert(id) }
+                    continue
+                }
+                guard added.insert(id).inserted else { continue }
+                stack.append(contentsOf: node(id)!.op.preds)
+            }
+            let keys = added.map { node($0)!.key }.sorted()
+            let position = keys.first.map { base.lowerBound($0) } ?? base.order.count
+            if reached.count == baseHeads.count, position >= base.undoBase {
+                if !keys.isEmpty {
+                    if position < base.order.count {
+                        base.ledger.revert(toJournalCount: base.undoMarks[position - base.undoBase])
+                        base.undoMarks.removeSubrange((position - base.undoBase)...)
+                    }
+                    var tail = [OrderKey]()
+                    tail.reserveCapacity(base.order.count - position + keys.count)
+                    var i = position
+                    var j = 0
+                    while i < base.order.count || j < keys.count {
+                        if j == keys.count || (i < base.order.count && base.order[i] < keys[j]) {
+                            tail.append(base.order[i])
+                            i += 1
+                        } else {
+                            tail.append(keys[j])
+                            j += 1
+                        }
+                    }
+                    base.order.removeSubrange(position...)
+                    for key in tail { apply(key, to: &base) }
+                    base.closure.formUnion(added)
+                }
+                base.heads = sortedHeads
+                base.extended = true
+                return base
+            }
+        }
+        var cursor = CheckpointCursor(heads: sortedHeads)
+        var stack = sortedHeads
+        while let id = stack.popLast() {
+            guard cursor.closure.insert(id).inserted else { continue }
+            stack.append(contentsOf: node(id)!.op.preds)
+        }
+        for key in cursor.closure.map({ node($0)!.key }).sorted() { apply(key, to: &cursor) }
+        return cursor
+    }
+
+    private func apply(_ key: OrderKey, to cursor: inout CheckpointCursor) {
+        cursor.undoMarks.append(cursor.ledger.journalCount)
+        cursor.order.append(key)
+        let entry = store[Int(key.slot)]
+        _ = cursor.ledger.apply(entry.op, context: entry.context, config: config, bugs: bugs)
+        cursor.trimUndo()
+    }
+}

@@ -65,6 +65,8 @@ public final class ChannelNode {
     var duty = DutyState()
     /// The checkpoint round this node coordinates (lost in a crash).
     var round: CheckpointRound?
+    /// The state at the last checkpoint this node checked (lost in a crash).
+    var cursor: CheckpointCursor?
     /// Called when this node completes a certificate it coordinated (the lab records it).
     var onCertificate: ((SignedCheckpoint, Bool) -> Void)?
     /// Installed on every replica the node creates (checkers watch every application).
@@ -319,6 +321,7 @@ public final class ChannelNode {
         up = false
         replica = nil
         round = nil
+        cursor = nil
         outbox.removeAll()
         relays.removeAll()
         fetchAllowed.removeAll()

@@ -111,7 +111,11 @@ extension ChannelNode {
             return
         }
         if final, replica.heads != checkpoint.heads || replica.pendingCount > 0 { return }
-        guard replica.matches(checkpoint) else { return }
+        // The state at the checkpoint's heads, extended from the last one checked when it can be.
+        guard let state = replica.cursor(at: checkpoint.heads, from: cursor.take()) else { return }
+        cursor = state
+        let (root, size) = state.commitment
+        guard root == checkpoint.stateRoot, size == checkpoint.treeSize else { return }
         let digest = checkpoint.digest
         let signature = CheckpointSignature(signer: index, signature: key.sign(digest))
         duty.lastSignedVersion = checkpoint.version

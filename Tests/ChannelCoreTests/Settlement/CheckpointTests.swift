@@ -52,6 +52,37 @@ import Testing
         #expect(early.balanceProof(0, 0, at: late.checkpoint(version: 2)) == nil, "no proof without the heads")
     }
 
+    /// The incremental cursor gives exactly the state a full replay of the closure gives, for
+    /// growing, shrinking and unrelated head sets, with forks and overdrafts in the history.
+    @Test(arguments: [31, 32, 33])
+    func aCursorAgreesWithAFullReplayAtEveryStep(seed: Int) {
+        let channel = OpSetGenerator.generate(OpSetSpec(participants: 5, byzantine: [4], ops: 400, equivocationPerMille: 150, overdraftPerMille: 150), seed: UInt64(seed))
+        let replica = Replica(config: channel.config)
+        var rng = SeededRandom(seed: UInt64(seed), stream: "cursor")
+        var cursor: CheckpointCursor?
+        var extended = 0
+        var delivered = 0
+        for step in 0..<60 {
+            let next = min(channel.ops.count, delivered + rng.index(15))
+            for op in channel.ops[delivered..<next] { _ = replica.receive(op) }
+            delivered = next
+            // Usually the current heads; sometimes an older or partial set.
+            var heads = replica.heads
+            if step % 4 == 3, heads.count > 1 { heads = Array(heads.prefix(1 + rng.index(heads.count - 1))) }
+            if step % 7 == 6, delivered > 0 {
+                let any = channel.ops[rng.index(delivered)]
+                if replica.contains(any.id) { heads = [any.id] }
+            }
+            guard let state = replica.cursor(at: heads, from: cursor.take()) else { continue }
+            if state.extended { extended += 1 }
+            let full = replica.stateAt(heads: heads)
+            #expect(full?.root == state.commitment.root, "step \(step)")
+            #expect(full?.treeSize == state.commitment.treeSize)
+            cursor = state
+        }
+        #expect(extended > 20, "the incremental path must be the common one")
+    }
+
     @Test func checkpointDigestsBindEveryField() {
         let base = Checkpoint(channel: .zero, version: 1, stateRoot: Blake2b.hash256([1]), treeSize: 3, heads: [Blake2b.hash256([2])])
         let variants = [
