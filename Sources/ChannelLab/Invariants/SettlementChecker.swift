@@ -267,6 +267,9 @@ final class SettlementChecker {
         if let proposal, final == nil, !disputeReported {
             monitor.report(.disputeLiveness, at: now, nodes: [], "proposal of version \(proposal.version) (deadline \(proposal.deadline)) never finalized; chain at height \(chain.height)")
         }
+        if let due = spec.proposeAt, proposal == nil, exits.isEmpty {
+            monitor.report(.disputeLiveness, at: now, nodes: [spec.proposer], "settlement was due at \(due) but nothing was proposed by the end (chain at height \(chain.height))")
+        }
         if let final, let settled = ledger(at: final.checkpoint, nodes: nodes) {
             // Every honest account is paid exactly its final total (or exited before).
             for participant in honest.sorted() where !exits.contains(participant) {

@@ -223,17 +223,19 @@ extension ChannelNode {
             for token in config.tokens {
                 let paid = status.paidTokens.contains(token)
                 if paid && (!labBugs.contains(.claimTwice) || duty.extraClaims.contains(token)) { continue }
+                // Pace before proving: a proof may cost a replay of the final closure.
+                guard paid || due("claim-\(token)", status) else { continue }
                 guard let proof = replica.balanceProof(index, token, at: final.checkpoint), proof.account.total > 0 else { continue }
                 if paid { duty.extraClaims.insert(token) }
-                send(.claim(proof), key: "claim-\(token)", status: status, force: paid, out: &out)
+                send(.claim(proof), key: "claim-\(token)", status: status, force: true, out: &out)
             }
         } else if let held = duty.exitWith {
             if status.latestVersion < held.checkpoint.version {
                 send(.register(held), key: "register", status: status, out: &out)
             } else if status.latestVersion == held.checkpoint.version {
-                for token in config.tokens where !status.paidTokens.contains(token) {
+                for token in config.tokens where !status.paidTokens.contains(token) && due("exit-\(token)", status) {
                     guard let proof = replica.balanceProof(index, token, at: held.checkpoint), proof.account.total > 0 else { continue }
-                    send(.exit(proof), key: "exit-\(token)", status: status, out: &out)
+                    send(.exit(proof), key: "exit-\(token)", status: status, force: true, out: &out)
                 }
             }
         }
@@ -243,8 +245,14 @@ extension ChannelNode {
         }
     }
 
+    /// Whether a transaction of kind `key` may be sent (again) at this status.
+    private func due(_ key: String, _ status: ChainStatus) -> Bool {
+        guard let last = duty.sentAt[key] else { return true }
+        return status.height >= last + ChannelNode.resendBlocks
+    }
+
     private func send(_ tx: ChainTx, key: String, status: ChainStatus, force: Bool = false, out: inout [Send]) {
-        if !force, let last = duty.sentAt[key], status.height < last + ChannelNode.resendBlocks { return }
+        if !force, !due(key, status) { return }
         duty.sentAt[key] = status.height
         out.append(Send(to: chainAddress, message: .chainTx(tx)))
     }

@@ -380,6 +380,9 @@ private struct Parser {
             guard timeout.micros >= 1_000_000 else { throw reader.error(value, "settlement.stallTimeout must be at least 1s") }
             spec.stallTimeout = timeout
         }
+        if spec.stallTimeout != nil, spec.checkpointInterval == nil {
+            throw reader.error(map["stallTimeout"], "settlement.stallTimeout needs settlement.checkpointInterval (stalls are detected on checkpoint rounds)")
+        }
         if let value = map["registerCheckpoints"] { spec.registerCheckpoints = try reader.bool(value, "settlement.registerCheckpoints") }
         if let value = map["inclusionBlocksMax"] { spec.inclusionBlocksMax = try reader.integer(value, "settlement.inclusionBlocksMax", 1...1000) }
         return spec

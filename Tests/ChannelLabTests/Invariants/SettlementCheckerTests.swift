@@ -65,6 +65,7 @@ import Testing
     static let bites: [(String, ContractBugs, LabBugs, Invariant, String)] = [
         ("settle-across-partition", .finalizeEarly, .hastyFinalize, .settlementSafety, "before the dispute window closed"),
         ("settle-busy-channel", .payTwice, .claimTwice, .settlementSafety, "paid twice"),
+        ("settle-busy-channel", .payTwice, .claimTwice, .settlementSafety, "exceed deposits plus bonds"),
         ("settle-across-partition", .acceptOlderChallenge, .challengeWithOldest, .settlementMonotone, "went from"),
         ("unilateral-exit", [], .neverExit, .unilateralExit, "still unpaid"),
         ("settle-busy-channel", [], .neverFinalize, .disputeLiveness, "is not final"),
@@ -74,9 +75,9 @@ import Testing
     func eachSettlementCheckerCatchesItsPlantedBug(index: Int) throws {
         let (name, contract, lab, invariant, text) = Self.bites[index]
         let report = ScenarioRunner.run(try Self.scenario(name), contractBugs: contract, labBugs: lab)
-        let hit = report.violations.first { $0.invariant == invariant }
-        #expect(hit != nil, "\(invariant) not reported; saw \(Set(report.violations.map(\.invariant)))")
-        #expect(hit?.detail.contains(text) == true, "\(hit?.detail ?? "-")")
+        let hits = report.violations.filter { $0.invariant == invariant }
+        #expect(!hits.isEmpty, "\(invariant) not reported; saw \(Set(report.violations.map(\.invariant)))")
+        #expect(hits.contains { $0.detail.contains(text) }, "\(hits.prefix(3).map(\.detail))")
         #expect(!report.passed)
     }
 

@@ -58,6 +58,7 @@ import Testing
         ("name: t\nduration: 5s\nparticipants: {count: 3}\nsettlement:\n  checkpointInterval: 10ms\n", 5, 23, "at least 100ms"),
         ("name: t\nduration: 5s\nparticipants: {count: 3}\nexpect:\n  settlement: {finalized: true}\n", 5, 15, "needs a settlement section"),
         ("name: t\nduration: 5s\nparticipants: {count: 3}\nsettlement: {}\nexpect:\n  settlement: {exits: [4]}\n", 6, 24, "unknown participant 4"),
+        ("name: t\nduration: 5s\nparticipants: {count: 3}\nsettlement: {stallTimeout: 5s}\n", 4, 28, "needs settlement.checkpointInterval"),
     ]
 
     @Test(arguments: broken.indices)
