@@ -2,25 +2,82 @@
 public enum Evidence: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// Two signed operations by one author with the same `seq` and different ids.
     case equivocation(EquivocationEvidence)
+    /// A signed operation that breaks a ledger rule given only its own causal past (an
+    /// overdraft its author could see, a permission its role lacks), with that causal past.
+    case invalidInCausalPast(InvalidOperationEvidence)
+    /// A settlement proposal of a version at least two below a checkpoint the proposer signed
+    /// (the k+2 rule: an honest party that raced one checkpoint is never caught).
+    case staleProposal(StaleProposalEvidence)
 
     /// The participant the evidence is against.
     public var culprit: ParticipantIndex {
         switch self {
         case let .equivocation(evidence): return evidence.first.author
+        case let .invalidInCausalPast(evidence): return evidence.op.author
+        case let .staleProposal(evidence): return evidence.proposer
         }
     }
 
-    public static func < (lhs: Evidence, rhs: Evidence) -> Bool {
-        switch (lhs, rhs) {
-        case let (.equivocation(a), .equivocation(b)): return (a.first.id, a.second.id) < (b.first.id, b.second.id)
+    /// A short name of the kind of misbehaviour.
+    public var kind: String {
+        switch self {
+        case .equivocation: return "equivocation"
+        case .invalidInCausalPast: return "invalid-in-causal-past"
+        case .staleProposal: return "stale-proposal"
         }
     }
+
+    /// A fixed-size key that orders and identifies evidence.
+    public var sortKey: (UInt8, Digest32, Digest32) {
+        switch self {
+        case let .equivocation(e): return (0, e.first.id, e.second.id)
+        case let .invalidInCausalPast(e): return (1, e.op.id, .zero)
+        case let .staleProposal(e): return (2, e.newer.digest, Digest32(w0: e.proposedVersion, w1: UInt64(e.proposer), w2: 0, w3: 0))
+        }
+    }
+
+    public static func < (lhs: Evidence, rhs: Evidence) -> Bool { lhs.sortKey < rhs.sortKey }
 
     public var description: String {
         switch self {
         case let .equivocation(e):
             return "equivocation by \(e.first.author) at seq \(e.first.seq): \(e.first.id.short) vs \(e.second.id.short)"
+        case let .invalidInCausalPast(e):
+            return "invalid in causal past by \(e.op.author) at seq \(e.op.seq): \(e.op.id.short) (\(e.past.count) ancestors)"
+        case let .staleProposal(e):
+            return "stale proposal by \(e.proposer): proposed version \(e.proposedVersion), signed version \(e.newer.version)"
         }
+    }
+}
+
+/// An operation refused as invalid in its causal past, with every ancestor, so a verifier can
+/// replay exactly what its author saw.
+public struct InvalidOperationEvidence: Hashable, Sendable {
+    public let op: SignedOperation
+    /// The causal past of `op`, sorted by id.
+    public let past: [SignedOperation]
+    /// Most ancestors one piece of such evidence may carry.
+    public static let pastOpsMax = 50_000
+
+    public init(op: SignedOperation, past: [SignedOperation]) {
+        self.op = op
+        self.past = past.sorted { $0.id < $1.id }
+    }
+}
+
+/// A proposer's signature on a checkpoint at least two versions newer than what it proposed.
+/// The contract also checks, from its own record, that `proposer` proposed `proposedVersion`.
+public struct StaleProposalEvidence: Hashable, Sendable {
+    public let proposer: ParticipantIndex
+    public let proposedVersion: UInt64
+    public let newer: Checkpoint
+    public let signature: Signature
+
+    public init(proposer: ParticipantIndex, proposedVersion: UInt64, newer: Checkpoint, signature: Signature) {
+        self.proposer = proposer
+        self.proposedVersion = proposedVersion
+        self.newer = newer
+        self.signature = signature
     }
 }
 
@@ -49,6 +106,15 @@ public enum EvidenceError: Error, Hashable, Sendable {
     case wrongChannel
     case unknownAuthor(ParticipantIndex)
     case badSignature(OperationID)
+    /// More ancestors than `InvalidOperationEvidence.pastOpsMax`.
+    case tooLarge
+    /// The ancestors given are not the operation's whole causal past (or include others).
+    case incompleteCausalPast
+    /// Replayed on its causal past, the operation is valid.
+    case notInvalid
+    /// The newer checkpoint is not at least two versions above the proposal.
+    case notStale
+    case badCheckpointSignature
 }
 
 /// The one evidence verification function, used by replicas, the contract and the checkers.
@@ -68,6 +134,26 @@ public enum EvidenceVerifier {
             guard a.verifySignature(key: author.publicKey) else { throw .badSignature(a.id) }
             guard b.verifySignature(key: author.publicKey) else { throw .badSignature(b.id) }
             return a.author
+        case let .invalidInCausalPast(e):
+            guard e.past.count <= InvalidOperationEvidence.pastOpsMax else { throw .tooLarge }
+            guard e.op.channel == config.channel, e.past.allSatisfy({ $0.channel == config.channel }) else { throw .wrongChannel }
+            guard config.participant(e.op.author) != nil else { throw .unknownAuthor(e.op.author) }
+            // Replay exactly the causal past with the replica's own rules (signatures checked).
+            let replica = Replica(config: config, limits: ReplicaLimits(pendingOpsMax: e.past.count + 1, graphOpsMax: e.past.count + 1))
+            for op in e.past + [e.op] {
+                if case let .rejected(reason) = replica.receive(op), reason == .badSignature { throw .badSignature(op.id) }
+            }
+            guard replica.operationCount == e.past.count + 1, replica.heads == [e.op.id] else { throw .incompleteCausalPast }
+            guard let record = replica.rejections.first(where: { $0.id == e.op.id }), record.kind == RejectionClass.invalidInCausalPast,
+                case .ledger = record.reason
+            else { throw .notInvalid }
+            return e.op.author
+        case let .staleProposal(e):
+            guard e.newer.channel == config.channel else { throw .wrongChannel }
+            guard let proposer = config.participant(e.proposer) else { throw .unknownAuthor(e.proposer) }
+            guard e.newer.version >= e.proposedVersion &+ 2, e.proposedVersion < UInt64.max - 2 else { throw .notStale }
+            guard proposer.publicKey.verify(e.signature, digest: e.newer.digest) else { throw .badCheckpointSignature }
+            return e.proposer
         }
     }
 }

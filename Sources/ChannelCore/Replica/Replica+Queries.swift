@@ -97,8 +97,30 @@ extension Replica {
     public func ledgerRejection(of id: OperationID) -> LedgerRejection? { ledgerRejected[id] }
 
     /// Evidence of misbehaviour, sorted.
+    /// Equivocations, and every operation refused as invalid in its causal past (with that
+    /// causal past, up to `InvalidOperationEvidence.pastOpsMax` ancestors).
     public var evidence: [Evidence] {
-        equivocations.values.map { Evidence.equivocation($0) }.sorted()
+        var all = equivocations.values.map { Evidence.equivocation($0) }
+        for id in ledgerRejected.keys where failsInCausalPast[id] == true {
+            if let cached = invalidEvidence[id] {
+                all.append(cached)
+                continue
+            }
+            var past = [SignedOperation]()
+            var visited = Set<OperationID>()
+            var stack = node(id)!.op.preds
+            while let next = stack.popLast(), past.count <= InvalidOperationEvidence.pastOpsMax {
+                guard visited.insert(next).inserted else { continue }
+                let op = node(next)!.op
+                past.append(op)
+                stack.append(contentsOf: op.preds)
+            }
+            guard past.count <= InvalidOperationEvidence.pastOpsMax else { continue }
+            let evidence = Evidence.invalidInCausalPast(InvalidOperationEvidence(op: node(id)!.op, past: past))
+            invalidEvidence[id] = evidence
+            all.append(evidence)
+        }
+        return all.sorted()
     }
 
     /// The balance ledger after every accepted operation.

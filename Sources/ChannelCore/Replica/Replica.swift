@@ -59,6 +59,9 @@ public final class Replica {
     /// While receiving a batch: keys accepted but not merged yet.
     var deferredMerge: [OrderKey]?
     var failsInCausalPast: [OperationID: Bool] = [:]
+    /// Evidence built for operations invalid in their causal past (the causal past never
+    /// changes, so it is built once).
+    var invalidEvidence: [OperationID: Evidence] = [:]
     /// Counters of the merge.
     public internal(set) var stats = MergeStats()
     /// Called after every ledger application (including replays after a rollback) with the

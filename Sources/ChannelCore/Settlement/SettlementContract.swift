@@ -27,6 +27,8 @@ public enum ContractError: Error, Hashable, Sendable {
     case invalidEvidence(EvidenceError)
     /// Paying this would exceed what the contract holds.
     case insolvent
+    /// Stale-proposal evidence names a proposal the contract never saw.
+    case noSuchProposal
 }
 
 /// Deliberate bugs in the contract, so the lab's settlement checkers are shown to catch them.
@@ -92,6 +94,10 @@ public struct SettlementContract: Sendable {
     public private(set) var compensationPool: Amount = 0
     public private(set) var slashed: [ParticipantIndex: Amount] = [:]
     private var usedEvidence: Set<Evidence> = []
+    /// Who proposed which version (the record stale-proposal evidence is checked against).
+    public private(set) var proposals: [(proposer: ParticipantIndex, version: UInt64)] = []
+    /// Most proposals recorded.
+    public static let proposalsMax = 1024
 
     /// Planted bugs (none in a correct contract).
     public let bugs: ContractBugs
@@ -152,7 +158,8 @@ public struct SettlementContract: Sendable {
 
     /// Proposes to settle on `signed` at chain height `height`; the dispute window opens.
     /// A proposal may not be older than the latest registered checkpoint.
-    public mutating func propose(_ signed: SignedCheckpoint, height: UInt64) throws(ContractError) {
+    public mutating func propose(_ signed: SignedCheckpoint, height: UInt64, proposer: ParticipantIndex) throws(ContractError) {
+        guard config.participant(proposer) != nil else { throw .notAParticipant(proposer) }
         switch phase {
         case .proposed: throw .alreadyProposed
         case .finalized: throw .alreadyFinalized
@@ -164,6 +171,7 @@ public struct SettlementContract: Sendable {
         }
         latest = signed
         phase = .proposed(signed, deadline: height + params.disputeWindowBlocks)
+        if proposals.count < SettlementContract.proposalsMax { proposals.append((proposer, signed.checkpoint.version)) }
     }
 
     /// Challenges the proposal with a newer threshold-signed checkpoint, within the window.
@@ -232,6 +240,9 @@ public struct SettlementContract: Sendable {
         guard !usedEvidence.contains(evidence) else { throw .replayedEvidence }
         let culprit: ParticipantIndex
         do { culprit = try EvidenceVerifier.verify(evidence, config: config) } catch { throw .invalidEvidence(error) }
+        if case let .staleProposal(e) = evidence, !proposals.contains(where: { $0.proposer == e.proposer && $0.version == e.proposedVersion }) {
+            throw .noSuchProposal
+        }
         let amount = bonds[culprit] ?? 0
         usedEvidence.insert(evidence)
         // The bond leaves the bonds and enters the pool: held funds are unchanged.

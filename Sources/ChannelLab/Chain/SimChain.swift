@@ -149,7 +149,7 @@ public final class SimChain {
         do throws(ContractError) {
             switch tx {
             case let .register(signed): try contract.registerCheckpoint(signed)
-            case let .propose(signed): try contract.propose(signed, height: height)
+            case let .propose(signed): try contract.propose(signed, height: height, proposer: ParticipantIndex(from))
             case let .challenge(signed): try contract.challenge(signed, height: height)
             case .finalize: try contract.finalize(height: height)
             case let .claim(proof):

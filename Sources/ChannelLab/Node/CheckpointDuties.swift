@@ -240,7 +240,8 @@ extension ChannelNode {
             }
         }
         for evidence in replica.evidence {
-            guard let culprit = evidence.culprit, !status.slashed.contains(culprit) else { continue }
+            let culprit = evidence.culprit
+            guard !status.slashed.contains(culprit) else { continue }
             send(.slash(evidence), key: "slash-\(culprit)", status: status, out: &out)
         }
     }
@@ -255,14 +256,5 @@ extension ChannelNode {
         if !force, !due(key, status) { return }
         duty.sentAt[key] = status.height
         out.append(Send(to: chainAddress, message: .chainTx(tx)))
-    }
-}
-
-extension Evidence {
-    /// The participant the evidence accuses.
-    var culprit: ParticipantIndex? {
-        switch self {
-        case let .equivocation(e): return e.first.author
-        }
     }
 }

@@ -175,12 +175,10 @@ extension ChainTx {
         case let .exit(proof): out.append(6); proof.appendTraceBytes(to: &out)
         case let .slash(evidence):
             out.append(7)
-            switch evidence {
-            case let .equivocation(e):
-                out.append(1)
-                e.first.id.appendBytes(to: &out)
-                e.second.id.appendBytes(to: &out)
-            }
+            let key = evidence.sortKey
+            out.append(key.0)
+            key.1.appendBytes(to: &out)
+            key.2.appendBytes(to: &out)
         }
     }
 }

@@ -35,7 +35,7 @@ import Testing
     @Test func happyPathProposeChallengeFinalizeClaim() throws {
         var f = Fixture()
         try f.contract.registerCheckpoint(f.checkpoint(version: 1))
-        try f.contract.propose(f.checkpoint(version: 1), height: 100)
+        try f.contract.propose(f.checkpoint(version: 1), height: 100, proposer: 0)
         try f.contract.challenge(f.checkpoint(version: 2), height: 105)
         try f.contract.finalize(height: 111)
         #expect(f.contract.isFinalized)
@@ -66,10 +66,10 @@ import Testing
         var f = Fixture()
         try f.contract.registerCheckpoint(f.checkpoint(version: 5))
         #expect(throws: ContractError.staleVersion(got: 5, current: 5)) { try f.contract.registerCheckpoint(f.checkpoint(version: 5)) }
-        #expect(throws: ContractError.staleVersion(got: 4, current: 5)) { try f.contract.propose(f.checkpoint(version: 4), height: 10) }
+        #expect(throws: ContractError.staleVersion(got: 4, current: 5)) { try f.contract.propose(f.checkpoint(version: 4), height: 10, proposer: 0) }
         #expect(throws: ContractError.noProposal) { try f.contract.finalize(height: 10) }
-        try f.contract.propose(f.checkpoint(version: 5), height: 10)
-        #expect(throws: ContractError.alreadyProposed) { try f.contract.propose(f.checkpoint(version: 6), height: 11) }
+        try f.contract.propose(f.checkpoint(version: 5), height: 10, proposer: 0)
+        #expect(throws: ContractError.alreadyProposed) { try f.contract.propose(f.checkpoint(version: 6), height: 11, proposer: 0) }
         #expect(throws: ContractError.staleVersion(got: 5, current: 5)) { try f.contract.challenge(f.checkpoint(version: 5), height: 12) }
         #expect(throws: ContractError.windowOpen(deadline: 20, height: 20)) { try f.contract.finalize(height: 20) }
         #expect(throws: ContractError.windowClosed(deadline: 20, height: 21)) { try f.contract.challenge(f.checkpoint(version: 9), height: 21) }
@@ -94,7 +94,7 @@ import Testing
         #expect(throws: ContractError.badProof) { try f.contract.exit(innerAsAccount) }
         #expect(try f.contract.exit(proof) == 380)
         #expect(throws: ContractError.alreadyPaid(proof.key)) { try f.contract.exit(proof) }
-        try f.contract.propose(f.checkpoint(version: 2), height: 1)
+        try f.contract.propose(f.checkpoint(version: 2), height: 1, proposer: 0)
         try f.contract.finalize(height: 12)
         #expect(throws: ContractError.exitAfterFinalization) { try f.contract.exit(f.replica.balanceProof(2, 0)!) }
         #expect(throws: ContractError.alreadyPaid(proof.key)) { try f.contract.claim(proof) }

@@ -1,0 +1,77 @@
+import ChannelCore
+import Testing
+
+/// Goal: each kind of evidence verifies on its own with the one verifier, names the right
+/// culprit, and refuses every altered or incomplete form; a replica builds invalid-in-causal-
+/// past evidence for an overdraft its author could see, and none for a concurrent conflict.
+/// Method: hand-written operations on a small channel.
+@Suite struct EvidenceTests {
+    @Test func anOverdraftTheAuthorCouldSeeYieldsEvidenceThatVerifiesAlone() throws {
+        var channel = TestChannel()
+        let a = channel.deposit(0, 100)
+        let b = channel.transfer(0, to: 1, 60)
+        let overdraft = channel.transfer(0, to: 2, 50)
+        let replica = channel.replica()
+        for op in [a, b, overdraft] { _ = replica.receive(op) }
+        let evidence = replica.evidence
+        #expect(evidence.count == 1)
+        guard case let .invalidInCausalPast(e)? = evidence.first else {
+            Issue.record("expected invalid-in-causal-past evidence, got \(evidence)")
+            return
+        }
+        #expect(e.op.id == overdraft.id)
+        #expect(Set(e.past.map(\.id)) == [a.id, b.id])
+        #expect(try EvidenceVerifier.verify(.invalidInCausalPast(e), config: channel.config) == 0)
+        // Incomplete, padded, valid or foreign forms are refused.
+        #expect(throws: EvidenceError.incompleteCausalPast) {
+            try EvidenceVerifier.verify(.invalidInCausalPast(InvalidOperationEvidence(op: overdraft, past: [a])), config: channel.config)
+        }
+        let unrelated = channel.deposit(1, 5)
+        #expect(throws: EvidenceError.incompleteCausalPast) {
+            try EvidenceVerifier.verify(.invalidInCausalPast(InvalidOperationEvidence(op: overdraft, past: [a, b, unrelated])), config: channel.config)
+        }
+        #expect(throws: EvidenceError.notInvalid) {
+            try EvidenceVerifier.verify(.invalidInCausalPast(InvalidOperationEvidence(op: b, past: [a])), config: channel.config)
+        }
+        let other = TestChannel(seed: 7)
+        #expect(throws: EvidenceError.wrongChannel) { try EvidenceVerifier.verify(.invalidInCausalPast(e), config: other.config) }
+    }
+
+    @Test func aConcurrentConflictYieldsNoEvidence() throws {
+        var channel = TestChannel()
+        let a = channel.deposit(0, 100)
+        // Participant 0 forks: two spends of 80 at one seq; only one can apply.
+        var fork = channel.chains[0]
+        let left = channel.transfer(0, to: 1, 80)
+        let right = fork.append(.transfer(to: 2, token: 0, amount: 80), citing: [])
+        let replica = channel.replica()
+        for op in [a, left, right] { _ = replica.receive(op) }
+        #expect(replica.rejections.count == 1)
+        #expect(replica.rejections.first?.kind == .concurrentConflict)
+        #expect(replica.evidence.map(\.kind) == ["equivocation"], "the fork is evidence; the refused half is not")
+    }
+
+    @Test func staleProposalEvidenceFollowsTheKPlusTwoRule() throws {
+        let channel = TestChannel(participants: 4)
+        let checkpoint = { (version: UInt64) in
+            Checkpoint(channel: channel.config.channel, version: version, stateRoot: Blake2b.hash256([UInt8(version)]), treeSize: 1, heads: [])
+        }
+        let signed7 = checkpoint(7)
+        let signature = channel.keys[2].sign(signed7.digest)
+        let stale = Evidence.staleProposal(StaleProposalEvidence(proposer: 2, proposedVersion: 5, newer: signed7, signature: signature))
+        #expect(try EvidenceVerifier.verify(stale, config: channel.config) == 2)
+        let raced = Evidence.staleProposal(StaleProposalEvidence(proposer: 2, proposedVersion: 6, newer: signed7, signature: signature))
+        #expect(throws: EvidenceError.notStale) { try EvidenceVerifier.verify(raced, config: channel.config) }
+        let framed = Evidence.staleProposal(StaleProposalEvidence(proposer: 1, proposedVersion: 5, newer: signed7, signature: signature))
+        #expect(throws: EvidenceError.badCheckpointSignature) { try EvidenceVerifier.verify(framed, config: channel.config) }
+
+        // The contract also needs its own record of that proposal.
+        var contract = SettlementContract(config: channel.config, params: SettlementParams(threshold: 1, disputeWindowBlocks: 5))
+        try contract.bond(2, amount: 40)
+        #expect(throws: ContractError.noSuchProposal) { _ = try contract.slash(stale) }
+        let signed5 = SignedCheckpoint(checkpoint: checkpoint(5), signatures: [checkpoint(5).sign(as: 2, key: channel.keys[2])])
+        try contract.propose(signed5, height: 3, proposer: 2)
+        #expect(try contract.slash(stale) == (2, 40))
+        #expect(throws: ContractError.replayedEvidence) { _ = try contract.slash(stale) }
+    }
+}
