@@ -64,8 +64,20 @@ import Testing
         var seats = [String: Set<OperationID>]()
         for op in channel.ops { seats["\(op.author)/\(op.seq)", default: []].insert(op.id) }
         let equivocations = seats.values.filter { $0.count >= 2 }.count
-        for (index, replica) in replicas.enumerated() where replica.evidence.count != equivocations {
-            violations.append(Violation(property: "evidence completeness", detail: "replica \(index): \(replica.evidence.count) evidence for \(equivocations) equivocations"))
+        for (index, replica) in replicas.enumerated() {
+            let evidence = replica.evidence
+            let forks = evidence.filter { $0.kind == "equivocation" }.count
+            if forks != equivocations {
+                violations.append(Violation(property: "evidence completeness", detail: "replica \(index): \(forks) equivocation evidence for \(equivocations) equivocations"))
+            }
+            // Every operation refused as invalid in its causal past by the ledger has evidence.
+            let invalid = replica.rejections.filter {
+                if case .ledger = $0.reason { return $0.kind == .invalidInCausalPast }
+                return false
+            }
+            if Set(invalid.map(\.id)) != Set(evidence.compactMap { if case let .invalidInCausalPast(e) = $0 { e.op.id } else { nil } }) {
+                violations.append(Violation(property: "evidence completeness", detail: "replica \(index): \(invalid.count) ops invalid in their causal past, evidence differs"))
+            }
         }
         // The incremental totals agree with a full recount and with the deposits the final
         // outcomes say applied, after every rollback, rebuild and commuting insert.
