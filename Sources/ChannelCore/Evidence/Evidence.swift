@@ -45,7 +45,7 @@ public enum Evidence: Hashable, Sendable, Comparable, CustomStringConvertible {
         case let .invalidInCausalPast(e):
             return "invalid in causal past by \(e.op.author) at seq \(e.op.seq): \(e.op.id.short) (\(e.past.count) ancestors)"
         case let .staleProposal(e):
-            return "stale proposal by \(e.proposer): proposed version \(e.proposedVersion), signed version \(e.newer.version)"
+            return "stale proposal by \(e.proposer): proposed version \(e.proposedVersion), signed version \(e.newer.version) after holding \(e.newer.previous)"
         }
     }
 }
@@ -65,8 +65,11 @@ public struct InvalidOperationEvidence: Hashable, Sendable {
     }
 }
 
-/// A proposer's signature on a checkpoint at least two versions newer than what it proposed.
-/// The contract also checks, from its own record, that `proposer` proposed `proposedVersion`.
+/// A proposer's signature on a checkpoint whose `previous` certificate is newer than what it
+/// proposed. Honest participants sign only checkpoints whose `previous` they hold, so the
+/// signature proves the proposer held a newer certificate than the one it proposed; an honest
+/// proposer proposes the newest it holds and is never caught. The contract also checks, from
+/// its own record, that `proposer` proposed `proposedVersion`.
 public struct StaleProposalEvidence: Hashable, Sendable {
     public let proposer: ParticipantIndex
     public let proposedVersion: UInt64
@@ -112,7 +115,7 @@ public enum EvidenceError: Error, Hashable, Sendable {
     case incompleteCausalPast
     /// Replayed on its causal past, the operation is valid.
     case notInvalid
-    /// The newer checkpoint is not at least two versions above the proposal.
+    /// The signed checkpoint does not name a certificate newer than the proposal.
     case notStale
     case badCheckpointSignature
 }
@@ -151,7 +154,7 @@ public enum EvidenceVerifier {
         case let .staleProposal(e):
             guard e.newer.channel == config.channel else { throw .wrongChannel }
             guard let proposer = config.participant(e.proposer) else { throw .unknownAuthor(e.proposer) }
-            guard e.newer.version >= e.proposedVersion &+ 2, e.proposedVersion < UInt64.max - 2 else { throw .notStale }
+            guard e.newer.previous > e.proposedVersion else { throw .notStale }
             guard proposer.publicKey.verify(e.signature, digest: e.newer.digest) else { throw .badCheckpointSignature }
             return e.proposer
         }

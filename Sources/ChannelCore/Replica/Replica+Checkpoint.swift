@@ -58,9 +58,9 @@ extension Replica {
     }
 
     /// The checkpoint of this replica's current state at `version`.
-    public func checkpoint(version: UInt64) -> Checkpoint {
+    public func checkpoint(version: UInt64, previous: UInt64 = 0) -> Checkpoint {
         let (root, size) = Self.commitment(of: balances)
-        return Checkpoint(channel: config.channel, version: version, stateRoot: root, treeSize: size, heads: heads)
+        return Checkpoint(channel: config.channel, version: version, stateRoot: root, treeSize: size, heads: heads, previous: previous)
     }
 
     /// Whether an honest participant may sign `checkpoint`: same channel, every head accepted

@@ -39,6 +39,9 @@ public final class Replica {
     var graphRejected: [OperationID: RejectionRecord] = [:]
     // Bounded buffer of operations whose predecessors are missing.
     var pending: [OperationID: SignedOperation] = [:]
+    /// Buffered operations per author: one author may fill at most `pendingPerAuthorMax` of
+    /// the buffer, so a Byzantine author citing ids that never come cannot crowd out others.
+    var pendingByAuthor: [ParticipantIndex: Int] = [:]
     var waiters: [OperationID: [OperationID]] = [:]
     var missingCounts: [OperationID: Int] = [:]
     /// Ids some buffered operation waits for that are neither accepted nor buffered: what sync
@@ -148,10 +151,11 @@ public final class Replica {
             missing += 1
         }
         if missing > 0 {
-            guard pending.count < limits.pendingOpsMax else {
+            guard pending.count < limits.pendingOpsMax, pendingByAuthor[op.author, default: 0] < pendingPerAuthorMax else {
                 return .rejected(.pendingBufferFull(limit: limits.pendingOpsMax))
             }
             pending[op.id] = op
+            pendingByAuthor[op.author, default: 0] += 1
             missingSet.remove(op.id)
             missingCounts[op.id] = missing
             for pred in op.preds where slots[pred] == nil {
@@ -174,6 +178,21 @@ public final class Replica {
         }
     }
 
+    /// The most buffered operations one author may have: an equal share of the buffer, at
+    /// least 256.
+    public var pendingPerAuthorMax: Int { max(256, limits.pendingOpsMax / max(1, config.participants.count)) }
+
+    /// Removes a buffered operation, keeping the per-author counts.
+    private func takePending(_ id: OperationID) -> SignedOperation? {
+        guard let op = pending.removeValue(forKey: id) else { return nil }
+        let left = pendingByAuthor[op.author, default: 1] - 1
+        pendingByAuthor[op.author] = left > 0 ? left : nil
+        return op
+    }
+
+    /// Buffered operations by `author`.
+    public func pendingCount(by author: ParticipantIndex) -> Int { pendingByAuthor[author] ?? 0 }
+
     /// Accepts every buffered operation whose last missing predecessor was `id`, iteratively.
     private func release(after id: OperationID, into accepted: inout [OperationID]) {
         var ready = [id]
@@ -186,7 +205,7 @@ public final class Replica {
                     continue
                 }
                 missingCounts[waiter] = nil
-                guard let op = pending.removeValue(forKey: waiter) else { continue }
+                guard let op = takePending(waiter) else { continue }
                 // Buffered operations count against the graph limit when they are released too.
                 guard store.count + graphRejected.count < limits.graphOpsMax else { continue }
                 if case .accepted = accept(op, predSlots: op.preds.map { slots[$0]! }) {
@@ -309,7 +328,7 @@ public final class Replica {
         while let next = rejected.popLast() {
             guard let waiting = waiters.removeValue(forKey: next) else { continue }
             for waiter in waiting {
-                guard let waitingOp = pending.removeValue(forKey: waiter) else { continue }
+                guard let waitingOp = takePending(waiter) else { continue }
                 missingCounts[waiter] = nil
                 forgetWaiter(waiter, citing: waitingOp.preds, except: next)
                 graphRejected[waiter] = RejectionRecord(

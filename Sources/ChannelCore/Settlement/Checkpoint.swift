@@ -7,11 +7,17 @@ public struct Checkpoint: Hashable, Sendable {
     public let treeSize: UInt64
     /// Sorted heads of the graph the state was computed from.
     public let heads: [OperationID]
+    /// The version of the newest certificate its coordinator held (0: none). An honest
+    /// participant signs only when it holds a certificate at least this new, so its signature
+    /// proves it knew that certificate (the stale-proposal rule, see `StaleProposalEvidence`).
+    public let previous: UInt64
 
     /// Most heads a checkpoint may name.
     public static let headsMax = 4096
 
-    public init(channel: ChannelID, version: UInt64, stateRoot: Digest32, treeSize: UInt64, heads: [OperationID]) {
+    public init(channel: ChannelID, version: UInt64, stateRoot: Digest32, treeSize: UInt64, heads: [OperationID], previous: UInt64 = 0) {
+        precondition(previous < version, "a checkpoint follows the certificate it names")
+        self.previous = previous
         precondition(heads.count <= Checkpoint.headsMax, "too many heads in a checkpoint")
         self.channel = channel
         self.version = version
@@ -29,6 +35,7 @@ public struct Checkpoint: Hashable, Sendable {
         input.appendBigEndian(treeSize)
         input.appendBigEndian(UInt32(heads.count))
         for head in heads { head.appendBytes(to: &input) }
+        input.appendBigEndian(previous)
         return Blake2b.hash256(domain: .checkpoint, input)
     }
 

@@ -43,12 +43,15 @@ public struct ContractBugs: OptionSet, Sendable, Hashable {
     public static let acceptOlderChallenge = ContractBugs(rawValue: 1 << 1)
     /// Payouts do not check whether the account was paid already.
     public static let payTwice = ContractBugs(rawValue: 1 << 2)
+    /// `slash` takes evidence at its word: the culprit it names, no verification.
+    public static let trustEvidence = ContractBugs(rawValue: 1 << 3)
 
     /// Every contract bug with its name, for listings and command-line flags.
     public static let named: [(name: String, bug: ContractBugs, what: String)] = [
         ("finalize-early", .finalizeEarly, "the contract finalizes before the dispute window ends"),
         ("accept-older-challenge", .acceptOlderChallenge, "the contract accepts a challenge with an older version"),
         ("pay-twice", .payTwice, "the contract pays an account every time it is claimed"),
+        ("trust-evidence", .trustEvidence, "the contract slashes on evidence without verifying it"),
     ]
 }
 
@@ -239,7 +242,11 @@ public struct SettlementContract: Sendable {
     public mutating func slash(_ evidence: Evidence) throws(ContractError) -> (culprit: ParticipantIndex, amount: Amount) {
         guard !usedEvidence.contains(evidence) else { throw .replayedEvidence }
         let culprit: ParticipantIndex
-        do { culprit = try EvidenceVerifier.verify(evidence, config: config) } catch { throw .invalidEvidence(error) }
+        if bugs.contains(.trustEvidence) {
+            culprit = evidence.culprit
+        } else {
+            do { culprit = try EvidenceVerifier.verify(evidence, config: config) } catch { throw .invalidEvidence(error) }
+        }
         if case let .staleProposal(e) = evidence, !proposals.contains(where: { $0.proposer == e.proposer && $0.version == e.proposedVersion }) {
             throw .noSuchProposal
         }

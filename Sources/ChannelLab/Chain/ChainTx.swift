@@ -62,8 +62,9 @@ public struct ChainStatus: Sendable {
     public let height: UInt64
     /// Version of the newest checkpoint the contract holds (0: none).
     public let latestVersion: UInt64
-    /// The open proposal and its deadline.
+    /// The open proposal, who proposed it, and its deadline.
     public let proposal: SignedCheckpoint?
+    public let proposer: ParticipantIndex?
     public let deadline: UInt64
     /// The finalized checkpoint.
     public let final: SignedCheckpoint?

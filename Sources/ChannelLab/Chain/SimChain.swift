@@ -94,6 +94,7 @@ public final class SimChain {
         let proposal = contract.proposal
         return ChainStatus(
             height: height, latestVersion: contract.latest?.checkpoint.version ?? 0, proposal: proposal?.checkpoint,
+            proposer: proposal == nil ? nil : contract.proposals.last?.proposer,
             deadline: proposal?.deadline ?? 0, final: contract.final,
             paidTokens: contract.paid.keys.filter { $0.participant == participant }.map(\.token).sorted(),
             slashed: contract.slashed.keys.sorted())

@@ -26,6 +26,11 @@ public enum Invariant: String, CaseIterable, Sendable, Codable {
     case unilateralExit = "unilateral-exit"
     /// A proposal is final by its deadline plus the inclusion delay (plus any congestion).
     case disputeLiveness = "dispute-liveness"
+    /// No evidence at an honest node, and no slashing on chain, is ever against an honest participant.
+    case evidenceSoundness = "evidence-soundness"
+    /// Every attributable misbehaviour has verified evidence at every honest node by the end,
+    /// and is slashed on chain when there is a bond to slash.
+    case evidenceCompleteness = "evidence-completeness"
 }
 
 /// One violated invariant: when, where, which operations, and what was seen.
@@ -66,4 +71,7 @@ public enum Sometimes: String, CaseIterable, Sendable, Codable {
     case settlementFinalized = "settlement-finalized"
     case payoutClaimed = "payout-claimed"
     case emergencyExit = "emergency-exit"
+    case equivocationDetected = "equivocation-detected"
+    case byzantineSlashed = "byzantine-slashed"
+    case honestOperationTainted = "honest-operation-tainted"
 }

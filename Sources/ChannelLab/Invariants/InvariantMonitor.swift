@@ -10,14 +10,18 @@ public final class InvariantMonitor {
     public static let violationsMax = 1000
     public private(set) var violationCount = 0
     let honest: Set<Int>
+    /// With Byzantine participants an honest operation may be refused as a concurrent conflict
+    /// it inherited from a Byzantine ancestor; honest validity is then judged at the end.
+    let judgeValidityAtEnd: Bool
     /// Heads fingerprint → (node, state fingerprint): the strong eventual consistency table.
     private var statesByHeads: [UInt128: (node: Int, fingerprint: UInt128)] = [:]
     /// Entries in the SEC table before it starts over (a bound on memory, not on soundness of
     /// what it reports).
     public static let secEntriesMax = 200_000
 
-    init(honest: Set<Int>) {
+    init(honest: Set<Int>, judgeValidityAtEnd: Bool = false) {
         self.honest = honest
+        self.judgeValidityAtEnd = judgeValidityAtEnd
     }
 
     func reach(_ state: Sometimes) { reached.insert(state) }
@@ -30,7 +34,7 @@ public final class InvariantMonitor {
 
     /// On every ledger application at `node`: honest validity and no negative balance.
     func onApply(node: Int, op: SignedOperation, refusal: LedgerRejection?, ledger: BalanceLedger, at time: SimInstant) {
-        if let refusal, honest.contains(Int(op.author)) {
+        if let refusal, honest.contains(Int(op.author)), !judgeValidityAtEnd {
             report(.honestValidity, at: time, nodes: [node], operations: [op.id], "honest participant \(op.author)'s operation seq \(op.seq) refused: \(refusal)")
         }
         if ledger.negativeAccounts > 0 {

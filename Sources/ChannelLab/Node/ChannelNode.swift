@@ -44,7 +44,7 @@ public final class ChannelNode {
     public private(set) var restarts = 0
     /// When the node last restarted: messages sent to it before then were lost in the crash.
     public private(set) var lastRestart = SimInstant.zero
-    private var author: AuthorChain
+    var author: AuthorChain
     /// Own deposits minus own debits: a lower bound of what the node may spend.
     private var ownNet: [TokenID: Int128] = [:]
     /// Own operations not yet pushed (to every peer).
@@ -56,7 +56,7 @@ public final class ChannelNode {
     private var usedReceipts: Set<UInt64> = []
     /// The next deposit request id.
     private var nextRequest: UInt64 = 1
-    private var rng: SeededRandom
+    var rng: SeededRandom
     /// Per peer, the earliest time of the next fetch request.
     var fetchAllowed: [Int: SimInstant] = [:]
     /// Checkpoint and settlement duties; `nil` when the scenario has no settlement.
@@ -69,6 +69,11 @@ public final class ChannelNode {
     var cursor: CheckpointCursor?
     /// Called when this node completes a certificate it coordinated (the lab records it).
     var onCertificate: ((SignedCheckpoint, Bool) -> Void)?
+    /// Byzantine overrides a script switches on: keep own operations back, refuse to sign
+    /// checkpoints, stop passing on others' operations.
+    var withholding = false
+    var refusingToSign = false
+    var censoring = false
     /// Installed on every replica the node creates (checkers watch every application).
     var applyObserver: ((ParticipantIndex, SignedOperation, LedgerRejection?, BalanceLedger) -> Void)?
 
@@ -225,18 +230,19 @@ public final class ChannelNode {
                 effects.fetchedMissing = true
             }
         case let .sync(vector, theirs, reply):
-            let batch = replica.operations(after: vector, limit: nodeConfig.syncBatchOpsMax)
+            let batch = replica.operations(after: vector, limit: nodeConfig.syncBatchOpsMax).filter(mayPass)
             sendOps(batch.map(WireItem.op), to: from, out: &out)
             let missing = theirs.filter { !replica.contains($0) }
             if !missing.isEmpty { out.append(Send(to: from, message: .want(Array(missing.prefix(nodeConfig.wantIdsMax))))) }
             if reply { out.append(Send(to: from, message: .sync(vector: replica.versionVector, heads: Array(replica.heads.prefix(nodeConfig.headsMax)), reply: false))) }
         case let .want(ids):
-            sendOps(ids.prefix(nodeConfig.wantIdsMax).compactMap { replica.operation($0).map(WireItem.op) }, to: from, out: &out)
+            sendOps(ids.prefix(nodeConfig.wantIdsMax).compactMap { replica.operation($0) }.filter(mayPass).map(WireItem.op), to: from, out: &out)
         case .depositRequest:
             break
         case let .depositReceipt(receipt):
             if !usedReceipts.contains(receipt.nonce), !duty.frozen { submit(.deposit(receipt)) }
-        case let .checkpointRequest(checkpoint, final):
+        case let .checkpointRequest(checkpoint, final, previous):
+            if let previous { consider(previous, now: now) }
             answer(checkpoint, final: final, from: from, now: now, out: &out)
         case let .checkpointSignature(version, signature):
             collect(signature, version: version, now: now, out: &out)
@@ -250,9 +256,15 @@ public final class ChannelNode {
         return effects
     }
 
+    /// Whether this node passes `op` on (a withholding node keeps its own back, a censoring
+    /// node others').
+    private func mayPass(_ op: SignedOperation) -> Bool {
+        op.author == index ? !withholding : !censoring
+    }
+
     /// Sends operations in messages of at most `syncBatchOpsMax` operations and
     /// `messageBytesMax` bytes.
-    private func sendOps(_ all: [WireItem], to peer: Int, out: inout [Send]) {
+    func sendOps(_ all: [WireItem], to peer: Int, out: inout [Send]) {
         var batch = [WireItem]()
         var bytes = 8
         for item in all {
@@ -273,13 +285,13 @@ public final class ChannelNode {
     /// others' to `gossipFanout` random peers.
     func gossipTick(out: inout [Send]) {
         guard up, online, let replica, !peers.isEmpty else { return }
-        if !outbox.isEmpty {
+        if !outbox.isEmpty, !withholding {
             var ids = [OperationID]()
             while ids.count < nodeConfig.syncBatchOpsMax, let id = outbox.popFirst() { ids.append(id) }
             let items = ids.compactMap { replica.operation($0).map(WireItem.op) }
             for peer in peers { sendOps(items, to: peer, out: &out) }
         }
-        if !relays.isEmpty {
+        if !relays.isEmpty, !censoring {
             var ids = [OperationID]()
             while ids.count < nodeConfig.syncBatchOpsMax, let id = relays.popFirst() { ids.append(id) }
             let items = ids.compactMap { replica.operation($0).map(WireItem.op) }
@@ -297,7 +309,7 @@ public final class ChannelNode {
         if let held = duty.held { out.append(Send(to: peer, message: .certificate(held))) }
     }
 
-    private func choosePeers(_ count: Int) -> [Int] {
+    func choosePeers(_ count: Int) -> [Int] {
         var pool = peers
         var chosen = [Int]()
         while chosen.count < count, !pool.isEmpty {
@@ -347,6 +359,25 @@ public final class ChannelNode {
         precondition(replica.operationCount == log.count, "a log replays completely")
         author = AuthorChain(channel: config.channel, author: index, key: key, resumingAfter: lastOwn)
         self.replica = replica
+    }
+
+    /// Byzantine: accepts an own operation made outside `submit` (one half of a fork) into the
+    /// replica and the log, without queueing it for gossip; the chain continues after it.
+    func adoptOwn(_ op: SignedOperation) {
+        guard up, let replica, memo.verify(op, key: key.publicKey) else { return }
+        if case let .accepted(ids) = replica.receive(preverified: op) {
+            for id in ids { log.append(replica.operation(id)!) }
+        }
+        author.adopt(op)
+        account(own: op.payload)
+    }
+
+    /// Byzantine amnesia: a restart that forgets everything, its own chain included (the
+    /// durable log is wiped), so its next operations reuse sequence numbers it already signed.
+    func forgetEverything(at now: SimInstant) {
+        if up { crash() }
+        log = DurableLog()
+        restart(at: now)
     }
 
     /// Takes the node off the network or back on it. Stall detection restarts on reconnection:

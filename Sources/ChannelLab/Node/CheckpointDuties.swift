@@ -61,7 +61,7 @@ extension ChannelNode {
     func startRound(final: Bool, now: SimInstant, out: inout [Send]) {
         guard let duties, up, online, let replica, replica.pendingCount == 0 || !final else { return }
         let version = max(now.micros / 1000 + 1, duty.lastSignedVersion + 1)
-        let checkpoint = replica.checkpoint(version: version)
+        let checkpoint = replica.checkpoint(version: version, previous: duty.held?.checkpoint.version ?? 0)
         let digest = checkpoint.digest
         let own = CheckpointSignature(signer: index, signature: key.sign(digest))
         duty.lastSignedVersion = version
@@ -71,7 +71,7 @@ extension ChannelNode {
             completeRound(now: now, out: &out)
             return
         }
-        for peer in peers { out.append(Send(to: peer, message: .checkpointRequest(checkpoint, final: final))) }
+        for peer in peers { out.append(Send(to: peer, message: .checkpointRequest(checkpoint, final: final, previous: duty.held))) }
     }
 
     /// How long a round asks for signatures before the coordinator gives up on it.
@@ -86,7 +86,7 @@ extension ChannelNode {
             return
         }
         for peer in peers where round.signatures[ParticipantIndex(peer)] == nil {
-            out.append(Send(to: peer, message: .checkpointRequest(round.checkpoint, final: round.final)))
+            out.append(Send(to: peer, message: .checkpointRequest(round.checkpoint, final: round.final, previous: duty.held)))
         }
     }
 
@@ -96,12 +96,14 @@ extension ChannelNode {
     /// Signs a checkpoint when it matches this node's state at its heads (and, for a final
     /// checkpoint, when those heads are the node's whole state); asks for unknown heads.
     func answer(_ checkpoint: Checkpoint, final: Bool, from: Int, now: SimInstant, out: inout [Send]) {
-        guard duties != nil, let replica, checkpoint.channel == config.channel else { return }
+        guard duties != nil, !refusingToSign, let replica, checkpoint.channel == config.channel else { return }
         if checkpoint.version == duty.lastSignedVersion, let last = duty.lastSigned, last.digest == checkpoint.digest {
             out.append(Send(to: from, message: .checkpointSignature(version: checkpoint.version, last.signature)))
             return
         }
         guard checkpoint.version > duty.lastSignedVersion else { return }
+        // Sign only what follows a certificate this node holds (the stale-proposal rule).
+        guard checkpoint.previous <= (duty.held?.checkpoint.version ?? 0) else { return }
         let unknown = checkpoint.heads.filter { !replica.contains($0) }
         if !unknown.isEmpty {
             if now >= fetchAllowed[from] ?? .zero {
@@ -206,6 +208,15 @@ extension ChannelNode {
         guard duties != nil, let replica else { return }
         duty.chainHeight = max(duty.chainHeight, status.height)
         duty.chainSettling = status.proposal != nil || status.final != nil
+        if let proposal = status.proposal, let proposer = status.proposer, let held = duty.held,
+            let signature = held.signatures.first(where: { $0.signer == proposer }),
+            held.checkpoint.previous > proposal.checkpoint.version, !status.slashed.contains(proposer)
+        {
+            // The proposer signed a checkpoint after holding a newer certificate than it proposed.
+            let evidence = Evidence.staleProposal(StaleProposalEvidence(
+                proposer: proposer, proposedVersion: proposal.checkpoint.version, newer: held.checkpoint, signature: signature.signature))
+            send(.slash(evidence), key: "slash-stale-\(proposer)", status: status, out: &out)
+        }
         if let proposal = status.proposal {
             if labBugs.contains(.challengeWithOldest), let oldest = duty.oldest, oldest.checkpoint != proposal.checkpoint {
                 send(.challenge(oldest), key: "challenge", status: status, out: &out)

@@ -35,7 +35,7 @@ public enum Message: Sendable {
     case depositReceipt(DepositReceipt)
     /// A checkpoint round's coordinator asks for signatures. A `final` checkpoint (settlement)
     /// is signed only by a node whose whole state it is.
-    indirect case checkpointRequest(Checkpoint, final: Bool)
+    indirect case checkpointRequest(Checkpoint, final: Bool, previous: SignedCheckpoint?)
     /// A participant's signature of the checkpoint with this version.
     indirect case checkpointSignature(version: UInt64, CheckpointSignature)
     /// A threshold-signed checkpoint (sent by the coordinator, and on anti-entropy).
@@ -53,7 +53,7 @@ public enum Message: Sendable {
         case let .want(ids): return 8 + ids.count * 32
         case .depositRequest: return 8 + 20
         case .depositReceipt: return 8 + 100
-        case let .checkpointRequest(checkpoint, _): return 9 + 84 + checkpoint.heads.count * 32
+        case let .checkpointRequest(checkpoint, _, previous): return 9 + 92 + checkpoint.heads.count * 32 + (previous?.byteCount ?? 0)
         case .checkpointSignature: return 8 + 8 + 4 + 64
         case let .certificate(signed): return 8 + signed.byteCount
         case let .chainTx(tx): return 8 + tx.byteCount
@@ -119,10 +119,11 @@ public enum Message: Sendable {
             out.appendBigEndian(receipt.nonce)
             out.appendBigEndian(receipt.height)
             out.append(contentsOf: receipt.signature.bytes)
-        case let .checkpointRequest(checkpoint, final):
+        case let .checkpointRequest(checkpoint, final, previous):
             out.append(6)
             out.append(final ? 1 : 0)
             checkpoint.digest.appendBytes(to: &out)
+            if let previous { previous.appendTraceBytes(to: &out) } else { out.append(0) }
         case let .checkpointSignature(version, signature):
             out.append(7)
             out.appendBigEndian(version)

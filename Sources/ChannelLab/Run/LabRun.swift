@@ -20,6 +20,10 @@ public final class LabRun {
         case settle
         /// The proposer's settlement duty, until it has proposed.
         case settleTick
+        /// A Byzantine script acts (or its behaviour starts).
+        case byzantine(Int)
+        /// A Byzantine behaviour ends.
+        case byzantineEnd(Int)
     }
 
     public let scenario: Scenario
@@ -48,6 +52,12 @@ public final class LabRun {
     let settlement: SettlementChecker?
     /// Every checkpoint a round completed (at most `checkpointsMax`).
     var checkpoints: [CheckpointReport] = []
+    /// Participants without a Byzantine script.
+    let honest: Set<Int>
+    var byzantineActor: ByzantineActor
+    /// Attributable misbehaviours the scripts performed.
+    var attributable: Set<Attributable> = []
+    let keys: [KeyPair]
     public static let checkpointsMax = 10_000
     /// Reused buffer for each event's trace bytes.
     var traceBuffer: [UInt8] = []
@@ -78,10 +88,13 @@ public final class LabRun {
         let params = SettlementParams(
             threshold: spec?.threshold ?? max(1, (scenario.participantCount * 2 + 2) / 3), disputeWindowBlocks: spec?.disputeWindowBlocks ?? 20)
         chain = SimChain(funding: funding, config: config, params: params, unbacked: labBugs.contains(.unbackedReceipts), bugs: contractBugs)
-        let honest = Set(0..<scenario.participantCount)
+        let honest = Set(0..<scenario.participantCount).subtracting(scenario.byzantineParticipants)
+        self.honest = honest
+        self.keys = keys
+        byzantineActor = ByzantineActor(config: config, seed: seed)
         settlement = spec.map { SettlementChecker(spec: $0, honest: honest, blockInterval: scenario.blockInterval, tokens: scenario.tokens) }
         network = Network(config: scenario.network, seed: seed)
-        monitor = InvariantMonitor(honest: honest)
+        monitor = InvariantMonitor(honest: honest, judgeValidityAtEnd: !scenario.byzantine.isEmpty)
         trace = TraceHash(recording: recordEvents)
         let memo = SignatureMemo()
         self.memo = memo
@@ -161,6 +174,10 @@ public final class LabRun {
             }
         }
         for (index, fault) in scenario.faults.enumerated() { queue.schedule(at: fault.at, .fault(index)) }
+        for (index, script) in scenario.byzantine.enumerated() {
+            queue.schedule(at: script.from, .byzantine(index))
+            if script.strategy.isBehaviour { queue.schedule(at: script.until, .byzantineEnd(index)) }
+        }
         queue.schedule(at: SimInstant(micros: scenario.blockInterval.micros), .block)
         queue.schedule(at: SimInstant(micros: scenario.duration.micros), .livenessStart)
     }
@@ -213,6 +230,30 @@ public final class LabRun {
                 flush(from: coordinator)
             }
             queue.schedule(at: now + interval, .checkpointTick)
+        case let .byzantine(index):
+            let script = scenario.byzantine[index]
+            let node = nodes[script.participant]
+            switch script.strategy {
+            case .withhold: node.withholding = true
+            case .refuseSign: node.refusingToSign = true
+            case .censor: node.censoring = true
+            default:
+                guard !inLiveness else { return }
+                if let act = byzantineActor.act(script, node: node, key: keys[script.participant], now: now, out: &outgoing) {
+                    attributable.insert(act)
+                }
+                flush(from: script.participant)
+                if let every = script.every, now + every <= script.until { queue.schedule(at: now + every, .byzantine(index)) }
+            }
+        case let .byzantineEnd(index):
+            let script = scenario.byzantine[index]
+            let node = nodes[script.participant]
+            switch script.strategy {
+            case .withhold: node.withholding = false
+            case .refuseSign: node.refusingToSign = false
+            case .censor: node.censoring = false
+            default: break
+            }
         case .settle:
             // Settlement time is agreed in advance: every node stops making operations.
             for node in nodes { node.freeze() }
@@ -391,13 +432,17 @@ public final class LabRun {
         queue.schedule(at: now + SimDuration.millis(50), .livenessCheck)
     }
 
+    /// Every honest node holds the same heads and balances, with no honest author's operation
+    /// still waiting for predecessors (a Byzantine author's may wait forever).
     private func isConverged() -> Bool {
-        guard let first = nodes.first?.replica else { return false }
+        let honestNodes = nodes.filter { honest.contains(Int($0.index)) }
+        guard let first = honestNodes.first?.replica else { return false }
         let heads = first.heads
-        for node in nodes {
-            guard let replica = node.replica, replica.pendingCount == 0, replica.heads == heads,
-                replica.balances.fingerprint == first.balances.fingerprint
-            else { return false }
+        let byzantine = scenario.byzantineParticipants
+        for node in honestNodes {
+            guard let replica = node.replica, replica.heads == heads, replica.balances.fingerprint == first.balances.fingerprint else { return false }
+            let stuck = replica.pendingCount - byzantine.reduce(0) { $0 + replica.pendingCount(by: ParticipantIndex($1)) }
+            if stuck > 0 { return false }
         }
         return true
     }
@@ -445,6 +490,12 @@ public final class LabRun {
             bytes.append(11)
         case .settleTick:
             bytes.append(12)
+        case let .byzantine(index):
+            bytes.append(13)
+            bytes.appendBigEndian(UInt32(index))
+        case let .byzantineEnd(index):
+            bytes.append(14)
+            bytes.appendBigEndian(UInt32(index))
         }
         trace.add(bytes) { "#\(trace.events) at \(now) seq \(seq): \(describe(event))" }
     }
@@ -463,6 +514,8 @@ public final class LabRun {
         case .checkpointTick: return "checkpoint round"
         case .settle: return "settlement starts"
         case .settleTick: return "proposer settlement duty"
+        case let .byzantine(index): return "byzantine \(scenario.byzantine[index].participant): \(scenario.byzantine[index].strategy)"
+        case let .byzantineEnd(index): return "byzantine \(scenario.byzantine[index].participant) stops \(scenario.byzantine[index].strategy)"
         }
     }
 
@@ -471,19 +524,19 @@ public final class LabRun {
     /// Evidence held by any node at the end (sorted, each once), described.
     private func evidence() -> [String] {
         var all = Set<Evidence>()
-        for node in nodes { all.formUnion(node.replica?.evidence ?? []) }
+        for node in nodes where honest.contains(Int(node.index)) { all.formUnion(node.replica?.evidence ?? []) }
         return all.sorted().map(\.description)
     }
 
     private func finalReport() -> RunReport {
         var roots = [String]()
         var rejections = 0
-        if convergedAt != nil, let first = nodes.first?.replica {
+        if convergedAt != nil, let first = nodes.first(where: { honest.contains(Int($0.index)) })?.replica {
             let reference = first.rejections
-            for node in nodes {
+            for node in nodes where honest.contains(Int(node.index)) {
                 let replica = node.replica!
                 if replica.stateRoot != first.stateRoot || replica.rejections != reference {
-                    monitor.report(.convergence, at: now, nodes: [0, Int(node.index)], "state roots or rejections differ at the end")
+                    monitor.report(.convergence, at: now, nodes: [Int(node.index)], "state roots or rejections differ at the end")
                 }
             }
             rejections = reference.count
@@ -508,9 +561,27 @@ public final class LabRun {
             }
         }
         let settlementReport = settlement?.finish(chain: chain, nodes: nodes, now: now, monitor: monitor)
+        if !scenario.byzantine.isEmpty {
+            EvidenceChecker.check(
+                nodes: nodes, honest: honest, byzantine: scenario.byzantineParticipants, attributable: attributable, chain: chain,
+                bonded: (scenario.settlement?.bond ?? 0) > 0 && scenario.settlement?.proposeAt != nil, config: config, now: now, monitor: monitor)
+        }
         let hash = trace.finish()
         var failures = [String]()
         if let report = settlementReport { failures += settlementFailures(report) }
+        if let expected = scenario.expect.evidence {
+            var seen = Set<EvidenceExpectation>()
+            for node in nodes where honest.contains(Int(node.index)) {
+                for evidence in node.replica?.evidence ?? [] { seen.insert(EvidenceExpectation(against: Int(evidence.culprit), kind: evidence.kind)) }
+            }
+            if seen != Set(expected) {
+                failures.append("expected evidence \(expected.map { "\($0.kind) against \($0.against)" }), saw \(seen.sorted().map { "\($0.kind) against \($0.against)" })")
+            }
+        }
+        if let expected = scenario.expect.slashed {
+            let slashed = chain.contract.slashed.keys.sorted().map { Int($0) }
+            if slashed != expected { failures.append("expected \(expected) slashed, saw \(slashed)") }
+        }
         let seen = Set(monitor.violations.map(\.invariant.rawValue))
         let expected = Set(scenario.expect.violations)
         for name in seen.subtracting(expected).sorted() { failures.append("unexpected violation of \(name)") }

@@ -119,6 +119,18 @@ public struct Expectations: Hashable, Sendable {
     public var sometimes: [String] = []
     /// Settlement outcome (only with a `settlement` section).
     public var settlement = SettlementExpectation()
+    /// Exactly this evidence (culprit, kind) at honest nodes by the end; nil: not checked.
+    public var evidence: [EvidenceExpectation]?
+    /// Exactly these participants slashed on chain by the end; nil: not checked.
+    public var slashed: [Int]?
+}
+
+/// Evidence a scenario expects: against whom, of which kind.
+public struct EvidenceExpectation: Hashable, Sendable, Comparable {
+    public var against: Int
+    public var kind: String
+
+    public static func < (lhs: EvidenceExpectation, rhs: EvidenceExpectation) -> Bool { (lhs.against, lhs.kind) < (rhs.against, rhs.kind) }
 }
 
 /// A complete, validated scenario: the channel, the network, faults, workloads, the run's
@@ -144,6 +156,11 @@ public struct Scenario: Sendable {
     public var livenessBound: SimDuration
     /// Checkpoints and settlement; `nil`: none.
     public var settlement: SettlementSpec?
+    /// Byzantine scripts; participants without one are honest.
+    public var byzantine: [ByzantineScript] = []
+
+    /// Participants a script makes Byzantine.
+    public var byzantineParticipants: Set<Int> { Set(byzantine.map(\.participant)) }
     public var expect: Expectations
 
     /// Most participants in a scenario.

@@ -72,7 +72,7 @@ private struct Parser {
     func scenario(_ root: Node) throws(ScenarioError) -> Scenario {
         let top = try reader.mapping(root, "scenario", allowed: [
             "name", "description", "seed", "duration", "tokens", "participants", "network", "node", "chain",
-            "faults", "workloads", "liveness", "expect", "settlement",
+            "faults", "workloads", "liveness", "expect", "settlement", "byzantine",
         ])
         let name = try reader.string(try reader.require(top, "name", in: "scenario", at: root), "name")
         let duration = try reader.duration(try reader.require(top, "duration", in: "scenario", at: root), "duration")
@@ -120,6 +120,14 @@ private struct Parser {
             }
         }
         if let node = top["settlement"] { scenario.settlement = try settlement(node, count: count, duration: duration) }
+        if let node = top["byzantine"] {
+            scenario.byzantine = try reader.sequence(node, "byzantine").map { item throws(ScenarioError) in
+                try byzantine(item, count: count, duration: duration, roles: roles)
+            }
+            if scenario.byzantine.contains(where: { $0.strategy == .staleProposal }), scenario.settlement == nil {
+                throw reader.error(node, "a stale-proposal script needs a settlement section")
+            }
+        }
         if let node = top["expect"] { scenario.expect = try expectations(node, count: count, settles: scenario.settlement != nil) }
         var scheduled = 0
         for workload in scenario.workloads {
@@ -406,8 +414,69 @@ private struct Parser {
         return expect
     }
 
+    func byzantine(_ node: Node, count: Int, duration: SimDuration, roles: [Int: Role]) throws(ScenarioError) -> ByzantineScript {
+        let map = try reader.mapping(node, "byzantine script", allowed: ["participant", "do", "at", "from", "until", "every", "kind", "mutation", "count", "target"])
+        let who = try participant(try reader.require(map, "participant", in: "byzantine script", at: node), count: count, "byzantine.participant")
+        let doNode = try reader.require(map, "do", in: "byzantine script", at: node)
+        let name = try reader.string(doNode, "byzantine.do")
+        let names = ["equivocate", "twin", "invalid", "withhold", "refuse-sign", "censor", "flood", "stale-proposal", "amnesia", "mutate", "frame"]
+        let strategy: ByzantineStrategy
+        switch name {
+        case "equivocate": strategy = .equivocate
+        case "twin": strategy = .twin
+        case "invalid":
+            let kindNode = try reader.require(map, "kind", in: "invalid script", at: node)
+            let text = try reader.string(kindNode, "byzantine.kind")
+            guard let kind = InvalidKind(rawValue: text) else {
+                throw reader.error(kindNode, "unknown invalid kind '\(text)' (expected one of: \(InvalidKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            if kind == .permission, roles[who] != .observer {
+                throw reader.error(kindNode, "a permission violation needs a participant whose role lacks it (make participant \(who) an observer)")
+            }
+            strategy = .invalid(kind)
+        case "withhold": strategy = .withhold
+        case "refuse-sign": strategy = .refuseSign
+        case "censor": strategy = .censor
+        case "flood":
+            strategy = .flood(count: Int(try map["count"].map { value throws(ScenarioError) in try reader.integer(value, "byzantine.count", 1...10_000) } ?? 100))
+        case "stale-proposal": strategy = .staleProposal
+        case "amnesia": strategy = .amnesia
+        case "mutate":
+            let mutationNode = try reader.require(map, "mutation", in: "mutate script", at: node)
+            let text = try reader.string(mutationNode, "byzantine.mutation")
+            guard let mutation = Mutation(rawValue: text) else {
+                throw reader.error(mutationNode, "unknown mutation '\(text)' (expected one of: \(Mutation.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            strategy = .mutate(mutation)
+        case "frame": strategy = .frame
+        default:
+            throw reader.error(doNode, "unknown Byzantine strategy '\(name)' (expected one of: \(names.joined(separator: ", ")))")
+        }
+        var script = ByzantineScript(participant: who, strategy: strategy, from: .zero, until: SimInstant(micros: duration.micros), every: nil, target: nil)
+        if let value = map["at"] {
+            guard map["from"] == nil else { throw reader.error(value, "give either at or from, not both") }
+            script.from = SimInstant(micros: try reader.duration(value, "byzantine.at").micros)
+            if !strategy.isBehaviour { script.until = script.from }
+        }
+        if let value = map["from"] { script.from = SimInstant(micros: try reader.duration(value, "byzantine.from").micros) }
+        if let value = map["until"] { script.until = SimInstant(micros: try reader.duration(value, "byzantine.until").micros) }
+        guard script.from <= script.until else { throw reader.error(map["until"] ?? node, "byzantine.until is before its start") }
+        guard script.until.micros <= duration.micros else { throw reader.error(map["until"] ?? map["at"] ?? node, "byzantine script ends after the run (\(duration))") }
+        if let value = map["every"] {
+            let every = try reader.duration(value, "byzantine.every", max: .seconds(3600))
+            guard every.micros >= 1000 else { throw reader.error(value, "byzantine.every must be at least 1ms") }
+            script.every = every
+        }
+        if let value = map["target"] {
+            let target = try participant(value, count: count, "byzantine.target")
+            guard target != who else { throw reader.error(value, "a script's target must be another participant") }
+            script.target = target
+        }
+        return script
+    }
+
     func expectations(_ node: Node, count: Int, settles: Bool) throws(ScenarioError) -> Expectations {
-        let map = try reader.mapping(node, "expect", allowed: ["converge", "violations", "sometimes", "settlement"])
+        let map = try reader.mapping(node, "expect", allowed: ["converge", "violations", "sometimes", "settlement", "evidence", "slashed"])
         var expect = Expectations()
         if let value = map["converge"] { expect.converge = try reader.bool(value, "expect.converge") }
         if let value = map["violations"] {
@@ -426,6 +495,23 @@ private struct Parser {
                     throw reader.error(item, "unknown sometimes-assertion '\(name)' (expected one of: \(Sometimes.allCases.map(\.rawValue).joined(separator: ", ")))")
                 }
                 return name
+            }
+        }
+        if let value = map["evidence"] {
+            expect.evidence = try reader.sequence(value, "expect.evidence").map { item throws(ScenarioError) in
+                let entry = try reader.mapping(item, "expected evidence", allowed: ["against", "kind"])
+                let against = try participant(try reader.require(entry, "against", in: "expected evidence", at: item), count: count, "evidence.against")
+                let kindNode = try reader.require(entry, "kind", in: "expected evidence", at: item)
+                let kind = try reader.string(kindNode, "evidence.kind")
+                guard ["equivocation", "invalid-in-causal-past", "stale-proposal"].contains(kind) else {
+                    throw reader.error(kindNode, "unknown evidence kind '\(kind)' (expected one of: equivocation, invalid-in-causal-past, stale-proposal)")
+                }
+                return EvidenceExpectation(against: against, kind: kind)
+            }.sorted()
+        }
+        if let value = map["slashed"] {
+            if case let .sequence(items) = value, items.isEmpty { expect.slashed = [] } else {
+                expect.slashed = try participantList(value, count: count, "expect.slashed").sorted()
             }
         }
         if let value = map["settlement"] {

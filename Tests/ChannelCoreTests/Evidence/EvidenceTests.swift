@@ -51,12 +51,15 @@ import Testing
         #expect(replica.evidence.map(\.kind) == ["equivocation"], "the fork is evidence; the refused half is not")
     }
 
+    /// Proposing 5 after signing a checkpoint that follows certificate 6 is stale; proposing 6
+    /// (a race with the checkpoint being signed) is not.
     @Test func staleProposalEvidenceFollowsTheKPlusTwoRule() throws {
         let channel = TestChannel(participants: 4)
-        let checkpoint = { (version: UInt64) in
-            Checkpoint(channel: channel.config.channel, version: version, stateRoot: Blake2b.hash256([UInt8(version)]), treeSize: 1, heads: [])
+        let checkpoint = { (version: UInt64, previous: UInt64) in
+            Checkpoint(channel: channel.config.channel, version: version, stateRoot: Blake2b.hash256([UInt8(version)]), treeSize: 1, heads: [], previous: previous)
         }
-        let signed7 = checkpoint(7)
+        // Participant 2 signed version 9 after holding the certificate of version 6.
+        let signed7 = checkpoint(9, 6)
         let signature = channel.keys[2].sign(signed7.digest)
         let stale = Evidence.staleProposal(StaleProposalEvidence(proposer: 2, proposedVersion: 5, newer: signed7, signature: signature))
         #expect(try EvidenceVerifier.verify(stale, config: channel.config) == 2)
@@ -69,7 +72,7 @@ import Testing
         var contract = SettlementContract(config: channel.config, params: SettlementParams(threshold: 1, disputeWindowBlocks: 5))
         try contract.bond(2, amount: 40)
         #expect(throws: ContractError.noSuchProposal) { _ = try contract.slash(stale) }
-        let signed5 = SignedCheckpoint(checkpoint: checkpoint(5), signatures: [checkpoint(5).sign(as: 2, key: channel.keys[2])])
+        let signed5 = SignedCheckpoint(checkpoint: checkpoint(5, 4), signatures: [checkpoint(5, 4).sign(as: 2, key: channel.keys[2])])
         try contract.propose(signed5, height: 3, proposer: 2)
         #expect(try contract.slash(stale) == (2, 40))
         #expect(throws: ContractError.replayedEvidence) { _ = try contract.slash(stale) }

@@ -54,7 +54,7 @@ import Testing
 
         func ask(_ node: Int, _ checkpoint: Checkpoint, final: Bool = false) -> CheckpointSignature? {
             var out = [Send]()
-            _ = nodes[node].receive(from: 0, message: .checkpointRequest(checkpoint, final: final), now: now, out: &out)
+            _ = nodes[node].receive(from: 0, message: .checkpointRequest(checkpoint, final: final, previous: nil), now: now, out: &out)
             for send in out { if case let .checkpointSignature(_, signature) = send.message { return signature } }
             return nil
         }
@@ -85,6 +85,7 @@ import Testing
         let sameVersionOtherHeads = Checkpoint(channel: honest.channel, version: 7, stateRoot: honest.stateRoot, treeSize: honest.treeSize, heads: [])
         #expect(h.ask(1, sameVersionOtherHeads) == nil, "never two checkpoints of one version")
         #expect(h.ask(1, h.nodes[0].replica!.checkpoint(version: 6)) == nil, "never an older version")
+        #expect(h.ask(1, h.nodes[0].replica!.checkpoint(version: 9, previous: 8)) == nil, "never after a certificate it does not hold")
     }
 
     @Test func aFinalCheckpointIsSignedOnlyWhenItIsTheWholeState() throws {
@@ -113,7 +114,7 @@ import Testing
         h.deliver([Send(to: 0, message: .ops([.op(a), .op(b)]))], from: 2)
         let evidence = try #require(h.nodes[0].replica!.evidence.first)
         func status(slashed: [ParticipantIndex], height: UInt64) -> ChainStatus {
-            ChainStatus(height: height, latestVersion: 0, proposal: nil, deadline: 0, final: nil, paidTokens: [], slashed: slashed)
+            ChainStatus(height: height, latestVersion: 0, proposal: nil, proposer: nil, deadline: 0, final: nil, paidTokens: [], slashed: slashed)
         }
         func slashes(_ status: ChainStatus) -> [Evidence] {
             var out = [Send]()
@@ -136,7 +137,7 @@ import Testing
         _ = h.nodes[0].submit(.deposit(receipt))
         let checkpoint = h.nodes[0].replica!.checkpoint(version: 2)
         var out = [Send]()
-        _ = h.nodes[2].receive(from: 0, message: .checkpointRequest(checkpoint, final: false), now: h.now, out: &out)
+        _ = h.nodes[2].receive(from: 0, message: .checkpointRequest(checkpoint, final: false, previous: nil), now: h.now, out: &out)
         #expect(out.count == 1)
         guard case let .want(ids)? = out.first?.message else {
             Issue.record("expected a want, got \(out.map(\.message.kind))")

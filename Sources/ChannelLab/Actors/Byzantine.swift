@@ -1,0 +1,252 @@
+import ChannelCore
+
+/// Kinds of invalid operation a Byzantine actor can send.
+public enum InvalidKind: String, CaseIterable, Hashable, Sendable {
+    /// A valid operation with one signature bit flipped: proves nothing, dropped.
+    case badSignature = "bad-signature"
+    /// A validly signed operation of another channel (a replay): dropped.
+    case otherChannel = "other-channel"
+    /// An operation by an author who is not a participant: dropped.
+    case unknownAuthor = "unknown-author"
+    /// A transfer of more than the author's causal past holds: slashable evidence.
+    case overdraft
+    /// A transfer by a participant whose role may not hold funds: slashable evidence.
+    case permission
+    /// Bytes that do not decode: dropped.
+    case malformed
+    /// An operation citing an own operation that is never sent: waits in the bounded buffer.
+    case missingPredecessors = "missing-predecessors"
+    /// An operation citing ids that do not exist: waits in the bounded buffer.
+    case garbagePredecessors = "garbage-predecessors"
+}
+
+/// A small-scope mutation of an own outgoing operation (re-signed, so the signature is valid).
+public enum Mutation: String, CaseIterable, Hashable, Sendable {
+    case seqUp = "seq+1"
+    case seqDown = "seq-1"
+    case amountUp = "amount+1"
+    case amountDown = "amount-1"
+    case dropPredecessor = "drop-predecessor"
+}
+
+/// What a Byzantine actor does (docs/byzantine.md lists each with the evidence it yields).
+public enum ByzantineStrategy: Hashable, Sendable, CustomStringConvertible {
+    /// Two transfers of everything it holds at one sequence number, one to each half of the peers.
+    case equivocate
+    /// A second instance with the same key that keeps its own branch of the chain.
+    case twin
+    /// Invalid operations of one kind.
+    case invalid(InvalidKind)
+    /// Keeps its own operations back (no push, no sync answers) until `until`, then releases them.
+    case withhold
+    /// Refuses to sign checkpoints until `until`.
+    case refuseSign
+    /// Does not pass on others' operations until `until`.
+    case censor
+    /// Sends `count` junk items (undecodable bytes and operations citing garbage) to every peer.
+    case flood(count: Int)
+    /// Proposes settlement on the oldest checkpoint it holds.
+    case staleProposal
+    /// Restarts forgetting everything, its own chain included, then pays someone.
+    case amnesia
+    /// Sends a mutated copy of its next operation to half of the peers, the real one to the rest.
+    case mutate(Mutation)
+    /// Submits forged equivocation evidence against an honest participant (`target`) for slashing.
+    case frame
+
+    public var description: String {
+        switch self {
+        case .equivocate: return "equivocate"
+        case .twin: return "twin"
+        case let .invalid(kind): return "invalid \(kind.rawValue)"
+        case .withhold: return "withhold"
+        case .refuseSign: return "refuse-sign"
+        case .censor: return "censor"
+        case let .flood(count): return "flood x\(count)"
+        case .staleProposal: return "stale-proposal"
+        case .amnesia: return "amnesia"
+        case let .mutate(mutation): return "mutate \(mutation.rawValue)"
+        case .frame: return "frame"
+        }
+    }
+
+    /// Strategies that hold from `from` to `until` rather than act at instants.
+    var isBehaviour: Bool {
+        switch self {
+        case .withhold, .refuseSign, .censor: return true
+        default: return false
+        }
+    }
+}
+
+/// One Byzantine script: who, what, and when (once at `from`, or every `every` until `until`).
+public struct ByzantineScript: Hashable, Sendable {
+    public var participant: Int
+    public var strategy: ByzantineStrategy
+    public var from: SimInstant
+    public var until: SimInstant
+    public var every: SimDuration?
+    /// Recipient of transfers the strategy makes (nil: the first other participant that can hold funds).
+    public var target: Int?
+}
+
+/// A misbehaviour the lab performed that evidence must catch: (culprit, kind of evidence).
+struct Attributable: Hashable, Comparable {
+    let participant: Int
+    let kind: String
+
+    static func < (lhs: Attributable, rhs: Attributable) -> Bool { (lhs.participant, lhs.kind) < (rhs.participant, rhs.kind) }
+}
+
+/// Carries out Byzantine scripts with the participant's own node and keys: it can do anything
+/// a real attacker holding those keys could. Every random choice draws from its own stream.
+struct ByzantineActor {
+    let config: ChannelConfig
+    var rng: SeededRandom
+    /// Shadow chains of twins, by participant.
+    var twins: [Int: AuthorChain] = [:]
+
+    init(config: ChannelConfig, seed: UInt64) {
+        self.config = config
+        rng = SeededRandom(seed: seed, stream: "byzantine")
+    }
+
+    /// Performs one action of `script` through `node`; sends go to `out` (from the node).
+    /// Returns the misbehaviour evidence must catch, if the action was attributable.
+    mutating func act(_ script: ByzantineScript, node: ChannelNode, key: KeyPair, now: SimInstant, out: inout [Send]) -> Attributable? {
+        guard node.up, let replica = node.replica else { return nil }
+        let p = script.participant
+        let peers = node.peers
+        let half = peers.count / 2
+        let target = ParticipantIndex(script.target ?? holders.first { $0 != p } ?? (p + 1) % config.participants.count)
+        let cites = replica.heads.filter { $0 != node.author.last }.prefix(WireLimits.predsMax - 1)
+        switch script.strategy {
+        case .equivocate:
+            let amount = max(Amount(1), node.spendable(0))
+            let other = ParticipantIndex(holders.first { $0 != p && $0 != Int(target) } ?? Int(target))
+            let left = node.author.peek(.transfer(to: target, token: 0, amount: amount), citing: Array(cites))
+            let right = node.author.peek(.transfer(to: other, token: 0, amount: amount), citing: Array(cites))
+            node.adoptOwn(left)
+            for peer in peers.prefix(half) { out.append(Send(to: peer, message: .ops([.op(left)]))) }
+            for peer in peers.dropFirst(half) { out.append(Send(to: peer, message: .ops([.op(right)]))) }
+            return Attributable(participant: p, kind: "equivocation")
+        case .twin:
+            // The twin starts where the real instance is and then keeps its own branch: every
+            // action signs one operation on each branch at the same sequence number.
+            var shadow = twins[p] ?? node.author
+            let op = shadow.append(.transfer(to: target, token: 0, amount: 1), citing: Array(cites))
+            twins[p] = shadow
+            for peer in peers.dropFirst(half) { out.append(Send(to: peer, message: .ops([.op(op)]))) }
+            guard node.submit(.transfer(to: target, token: 0, amount: 1)) != nil else { return nil }
+            return Attributable(participant: p, kind: "equivocation")
+        case let .invalid(kind):
+            return invalid(kind, script: script, node: node, key: key, target: target, cites: Array(cites), out: &out)
+        case .withhold, .refuseSign, .censor:
+            return nil
+        case let .flood(count):
+            var items = [WireItem]()
+            for index in 0..<count {
+                if index % 2 == 0 {
+                    items.append(.bytes((0..<(8 + rng.index(200))).map { _ in UInt8(truncatingIfNeeded: rng.next()) }))
+                } else {
+                    let garbage = Digest32(w0: rng.next(), w1: rng.next(), w2: rng.next(), w3: rng.next())
+                    items.append(.op(node.author.peek(.transfer(to: target, token: 0, amount: 1), citing: [garbage])))
+                }
+            }
+            for peer in peers { node.sendOps(items, to: peer, out: &out) }
+            return nil
+        case .staleProposal:
+            guard let oldest = node.duty.oldest else { return nil }
+            out.append(Send(to: node.chainAddress, message: .chainTx(.propose(oldest))))
+            node.duty.proposed = oldest
+            // Attributable when it signed a checkpoint after holding a newer certificate.
+            return (node.duty.lastSigned.map { _ in node.duty.held?.checkpoint.version ?? 0 } ?? 0) > oldest.checkpoint.version
+                ? Attributable(participant: p, kind: "stale-proposal") : nil
+        case .amnesia:
+            let hadOperations = node.author.nextSeq > 1
+            node.forgetEverything(at: now)
+            // Its first new operation reuses sequence number 1.
+            guard node.submit(.transfer(to: target, token: 0, amount: 1)) != nil, hadOperations else { return nil }
+            return Attributable(participant: p, kind: "equivocation")
+        case .frame:
+            // Two operations "by" the target at one seq, signed with the framer's own key.
+            var a = AuthorChain(channel: config.channel, author: target, key: key)
+            var b = a
+            let first = a.append(.transfer(to: ParticipantIndex(p), token: 0, amount: 1))
+            let second = b.append(.transfer(to: ParticipantIndex(p), token: 0, amount: 2))
+            out.append(Send(to: node.chainAddress, message: .chainTx(.slash(.equivocation(EquivocationEvidence(first, second))))))
+            return nil
+        case let .mutate(mutation):
+            let real = node.author.peek(.transfer(to: target, token: 0, amount: 1), citing: Array(cites))
+            var seq = real.seq
+            var amount: Amount = 1
+            var preds = real.preds
+            switch mutation {
+            case .seqUp: seq += 1
+            case .seqDown: seq -= 1
+            case .amountUp: amount = 2
+            case .amountDown: amount = 0
+            case .dropPredecessor: if preds.count > 1 { preds.removeFirst() } else { amount = 3 }
+            }
+            let unsigned = UnsignedOperation(channel: config.channel, author: real.author, seq: seq, preds: preds, payload: .transfer(to: target, token: 0, amount: amount))
+            guard (try? unsigned.validate()) != nil else {
+                // Not even a valid encoding (amount 0): send the bytes, every receiver drops them.
+                for peer in peers.prefix(half) { out.append(Send(to: peer, message: .ops([.bytes(unsigned.canonicalBytes + [UInt8](repeating: 0, count: 64))]))) }
+                _ = node.submit(.transfer(to: target, token: 0, amount: 1))
+                return nil
+            }
+            let mutated = unsigned.signed(by: key)
+            for peer in peers.prefix(half) { out.append(Send(to: peer, message: .ops([.op(mutated)]))) }
+            // The real operation goes out too (to everyone, by gossip).
+            _ = node.submit(.transfer(to: target, token: 0, amount: 1))
+            switch mutation {
+            case .seqUp: return nil
+            default: return Attributable(participant: p, kind: "equivocation")
+            }
+        }
+    }
+
+    private var holders: [Int] {
+        config.participants.filter { $0.role.permissions.contains(.holdFunds) }.map { Int($0.index) }
+    }
+
+    private mutating func invalid(
+        _ kind: InvalidKind, script: ByzantineScript, node: ChannelNode, key: KeyPair, target: ParticipantIndex, cites: [OperationID],
+        out: inout [Send]
+    ) -> Attributable? {
+        let p = script.participant
+        let payload = Payload.transfer(to: target, token: 0, amount: 1)
+        var item: WireItem
+        switch kind {
+        case .badSignature:
+            var bytes = node.author.peek(payload, citing: cites).wireBytes
+            bytes[bytes.count - 1] ^= 0x01
+            item = .bytes(bytes)
+        case .otherChannel:
+            let other = Blake2b.hash256(Array("another channel".utf8) + [UInt8(truncatingIfNeeded: rng.next())])
+            item = .op(AuthorChain(channel: other, author: ParticipantIndex(p), key: key).peek(payload))
+        case .unknownAuthor:
+            let stranger = KeyPair(labSeed: rng.next(), index: 7)
+            let author = ParticipantIndex(config.participants.count + 3)
+            item = .op(AuthorChain(channel: config.channel, author: author, key: stranger).peek(payload))
+        case .overdraft:
+            let amount = node.spendable(0) + 1 + Amount(rng.below(100))
+            _ = node.submit(.transfer(to: target, token: 0, amount: amount))
+            return Attributable(participant: p, kind: "invalid-in-causal-past")
+        case .permission:
+            _ = node.submit(.transfer(to: target, token: 0, amount: 1))
+            return Attributable(participant: p, kind: "invalid-in-causal-past")
+        case .malformed:
+            item = .bytes((0..<(20 + rng.index(100))).map { _ in UInt8(truncatingIfNeeded: rng.next()) })
+        case .missingPredecessors:
+            var hidden = node.author
+            _ = hidden.append(payload, citing: cites)
+            item = .op(hidden.peek(payload))
+        case .garbagePredecessors:
+            let garbage = Digest32(w0: rng.next(), w1: rng.next(), w2: rng.next(), w3: rng.next())
+            item = .op(node.author.peek(payload, citing: [garbage]))
+        }
+        for peer in node.peers { out.append(Send(to: peer, message: .ops([item]))) }
+        return nil
+    }
+}

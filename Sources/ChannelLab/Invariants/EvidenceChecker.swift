@@ -1,0 +1,73 @@
+import ChannelCore
+
+/// Evidence checks at the end of a run with Byzantine participants: soundness (never against
+/// an honest participant, at a node or on chain), completeness (every attributable misbehaviour
+/// the scripts performed has verified evidence at every honest node, and is slashed when there
+/// is a bond), and honest validity with Byzantine taint (an honest operation is refused only as
+/// a concurrent conflict with a Byzantine operation in its causal past).
+enum EvidenceChecker {
+    static func check(
+        nodes: [ChannelNode], honest: Set<Int>, byzantine: Set<Int>, attributable: Set<Attributable>, chain: SimChain, bonded: Bool,
+        config: ChannelConfig, now: SimInstant, monitor: InvariantMonitor
+    ) {
+        let honestNodes = nodes.filter { honest.contains(Int($0.index)) && $0.replica != nil }
+        for node in honestNodes {
+            let held = node.replica!.evidence
+            for evidence in held {
+                let culprit = Int(evidence.culprit)
+                if honest.contains(culprit) {
+                    monitor.report(.evidenceSoundness, at: now, nodes: [Int(node.index)], "node \(node.index) holds evidence against honest participant \(culprit): \(evidence)")
+                }
+                if (try? EvidenceVerifier.verify(evidence, config: config)) == nil {
+                    monitor.report(.evidenceSoundness, at: now, nodes: [Int(node.index)], "node \(node.index) holds evidence that does not verify: \(evidence)")
+                }
+                if evidence.kind == "equivocation" { monitor.reach(.equivocationDetected) }
+            }
+            let kinds = Set(held.map { Attributable(participant: Int($0.culprit), kind: $0.kind) })
+            for act in attributable.sorted() where act.kind != "stale-proposal" && !kinds.contains(act) {
+                monitor.report(.evidenceCompleteness, at: now, nodes: [Int(node.index)], "node \(node.index) has no \(act.kind) evidence against participant \(act.participant)")
+            }
+        }
+        for (culprit, _) in chain.contract.slashed {
+            if honest.contains(Int(culprit)) {
+                monitor.report(.evidenceSoundness, at: now, nodes: [Int(culprit)], "honest participant \(culprit) was slashed on chain")
+            } else {
+                monitor.reach(.byzantineSlashed)
+            }
+        }
+        if bonded {
+            for act in Set(attributable.map(\.participant)).sorted() where chain.contract.slashed[ParticipantIndex(act)] == nil {
+                monitor.report(.evidenceCompleteness, at: now, nodes: [act], "participant \(act) misbehaved attributably but was never slashed on chain")
+            }
+        }
+        // Honest validity with taint, judged on each honest node's final state.
+        for node in honestNodes {
+            let replica = node.replica!
+            for record in replica.rejections where honest.contains(Int(record.author)) {
+                var tainted = false
+                if record.kind == .concurrentConflict, let op = replica.operation(record.id) {
+                    tainted = hasByzantineAncestor(op, replica: replica, byzantine: byzantine)
+                }
+                if tainted {
+                    monitor.reach(.honestOperationTainted)
+                } else {
+                    monitor.report(
+                        .honestValidity, at: now, nodes: [Int(node.index)], operations: [record.id],
+                        "honest participant \(record.author)'s operation seq \(record.seq) refused (\(record.reason), \(record.kind.rawValue)) with no Byzantine operation in its causal past")
+                }
+            }
+        }
+    }
+
+    /// Whether a Byzantine participant's operation is in `op`'s causal past.
+    static func hasByzantineAncestor(_ op: SignedOperation, replica: Replica, byzantine: Set<Int>) -> Bool {
+        var stack = op.preds
+        var seen = Set<OperationID>()
+        while let id = stack.popLast() {
+            guard seen.insert(id).inserted, let ancestor = replica.operation(id) else { continue }
+            if byzantine.contains(Int(ancestor.author)) { return true }
+            stack.append(contentsOf: ancestor.preds)
+        }
+        return false
+    }
+}
