@@ -122,10 +122,17 @@ struct ByzantineActor {
         let cites = replica.heads.filter { $0 != node.author.last }.prefix(WireLimits.predsMax - 1)
         switch script.strategy {
         case .equivocate:
-            let amount = max(Amount(1), node.spendable(0))
+            // Both halves spend everything its own chain holds, so each is valid wherever it
+            // arrives: a double spend, not an overdraft. The half paying the target cites the
+            // heads it knows, the other only its own chain, so the target's half sorts second
+            // in (depth, id) and loses: what the target spent of it is tainted.
+            let amount = max(Amount(1), min(node.spendable(0), node.ownFunds(0)))
             let other = ParticipantIndex(holders.first { $0 != p && $0 != Int(target) } ?? Int(target))
-            let left = node.author.peek(.transfer(to: target, token: 0, amount: amount), citing: Array(cites))
-            let right = node.author.peek(.transfer(to: other, token: 0, amount: amount), citing: Array(cites))
+            // (It cites only heads authored by the peers that get it, so they can apply it at once.)
+            let firstHalf = Set(peers.prefix(half))
+            let leftCites = cites.filter { id in replica.operation(id).map { firstHalf.contains(Int($0.author)) } ?? false }
+            let left = node.author.peek(.transfer(to: target, token: 0, amount: amount), citing: Array(leftCites))
+            let right = node.author.peek(.transfer(to: other, token: 0, amount: amount))
             node.adoptOwn(left)
             for peer in peers.prefix(half) { out.append(Send(to: peer, message: .ops([.op(left)]))) }
             for peer in peers.dropFirst(half) { out.append(Send(to: peer, message: .ops([.op(right)]))) }
@@ -200,7 +207,9 @@ struct ByzantineActor {
             // The real operation goes out too (to everyone, by gossip).
             _ = node.submit(.transfer(to: target, token: 0, amount: 1))
             switch mutation {
-            case .seqUp: return nil
+            case .seqUp, .seqDown:
+                // Breaks the author chain: refused and recorded where it arrives, no evidence.
+                return nil
             default: return Attributable(participant: p, kind: "equivocation")
             }
         }

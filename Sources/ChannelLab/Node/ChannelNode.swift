@@ -127,6 +127,9 @@ public final class ChannelNode {
         return Amount(bound)
     }
 
+    /// Own deposits minus own debits of `token`: what the node's own chain alone can pay.
+    func ownFunds(_ token: TokenID) -> Amount { Amount(max(ownNet[token] ?? 0, 0)) }
+
     /// Signs the next operation of this node's chain citing its heads, applies it locally,
     /// logs it and queues it for gossip. `nil` when the node is down.
     @discardableResult

@@ -208,6 +208,8 @@ extension ChannelNode {
         guard duties != nil, let replica else { return }
         duty.chainHeight = max(duty.chainHeight, status.height)
         duty.chainSettling = status.proposal != nil || status.final != nil
+        // A proposal on chain closes the channel: no more operations, only disputes and payouts.
+        if duty.chainSettling { freeze() }
         if let proposal = status.proposal, let proposer = status.proposer, let held = duty.held,
             let signature = held.signatures.first(where: { $0.signer == proposer }),
             held.checkpoint.previous > proposal.checkpoint.version, !status.slashed.contains(proposer)
