@@ -11,6 +11,8 @@ enum EvidenceChecker {
         config: ChannelConfig, now: SimInstant, monitor: InvariantMonitor
     ) {
         let honestNodes = nodes.filter { honest.contains(Int($0.index)) && $0.replica != nil }
+        // Each distinct piece of evidence is verified once (a replay of its causal past).
+        var verdicts = [Evidence: Bool]()
         for node in honestNodes {
             let held = node.replica!.evidence
             for evidence in held {
@@ -18,7 +20,9 @@ enum EvidenceChecker {
                 if honest.contains(culprit) {
                     monitor.report(.evidenceSoundness, at: now, nodes: [Int(node.index)], "node \(node.index) holds evidence against honest participant \(culprit): \(evidence)")
                 }
-                if (try? EvidenceVerifier.verify(evidence, config: config)) == nil {
+                let verifies = verdicts[evidence] ?? ((try? EvidenceVerifier.verify(evidence, config: config)) != nil)
+                verdicts[evidence] = verifies
+                if !verifies {
                     monitor.report(.evidenceSoundness, at: now, nodes: [Int(node.index)], "node \(node.index) holds evidence that does not verify: \(evidence)")
                 }
                 if evidence.kind == "equivocation" { monitor.reach(.equivocationDetected) }

@@ -212,7 +212,7 @@ extension ChannelNode {
         if duty.chainSettling { freeze() }
         if let proposal = status.proposal, let proposer = status.proposer, let held = duty.held,
             let signature = held.signatures.first(where: { $0.signer == proposer }),
-            held.checkpoint.previous > proposal.checkpoint.version, !status.slashed.contains(proposer)
+            held.checkpoint.previous > proposal.checkpoint.version, !status.slashed.contains(proposer), !labBugs.contains(.neverSlash)
         {
             // The proposer signed a checkpoint after holding a newer certificate than it proposed.
             let evidence = Evidence.staleProposal(StaleProposalEvidence(
@@ -252,7 +252,7 @@ extension ChannelNode {
                 }
             }
         }
-        for evidence in replica.evidence {
+        for evidence in replica.evidence where !labBugs.contains(.neverSlash) {
             let culprit = evidence.culprit
             guard !status.slashed.contains(culprit) else { continue }
             send(.slash(evidence), key: "slash-\(culprit)", status: status, out: &out)

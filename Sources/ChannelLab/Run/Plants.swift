@@ -22,6 +22,8 @@ public struct LabBugs: OptionSet, Sendable, Hashable {
     public static let claimTwice = LabBugs(rawValue: 1 << 6)
     /// Nodes send `finalize` as soon as a proposal appears (a correct contract refuses it).
     public static let hastyFinalize = LabBugs(rawValue: 1 << 7)
+    /// Nodes never submit the evidence they hold for slashing.
+    public static let neverSlash = LabBugs(rawValue: 1 << 8)
 }
 
 /// Every plantable bug by name, for `--plant NAME`.
@@ -37,6 +39,7 @@ public enum Plants {
             ("never-finalize", PlantedBugs(), ContractBugs(), .neverFinalize, "nodes never send finalize"),
             ("claim-twice", PlantedBugs(), ContractBugs(), .claimTwice, "nodes claim their payout again after being paid"),
             ("hasty-finalize", PlantedBugs(), ContractBugs(), .hastyFinalize, "nodes send finalize as soon as a proposal appears"),
+            ("never-slash", PlantedBugs(), ContractBugs(), .neverSlash, "nodes never submit the evidence they hold for slashing"),
         ]
 
     private static func coreDescription(_ name: String) -> String {
