@@ -503,8 +503,8 @@ private struct Parser {
                 let against = try participant(try reader.require(entry, "against", in: "expected evidence", at: item), count: count, "evidence.against")
                 let kindNode = try reader.require(entry, "kind", in: "expected evidence", at: item)
                 let kind = try reader.string(kindNode, "evidence.kind")
-                guard ["equivocation", "invalid-in-causal-past", "stale-proposal"].contains(kind) else {
-                    throw reader.error(kindNode, "unknown evidence kind '\(kind)' (expected one of: equivocation, invalid-in-causal-past, stale-proposal)")
+                guard ["equivocation", "invalid-in-causal-past"].contains(kind) else {
+                    throw reader.error(kindNode, "unknown evidence kind '\(kind)' (nodes hold equivocation or invalid-in-causal-past evidence; stale proposals show in expect.slashed)")
                 }
                 return EvidenceExpectation(against: against, kind: kind)
             }.sorted()

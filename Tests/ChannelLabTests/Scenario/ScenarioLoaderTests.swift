@@ -59,6 +59,12 @@ import Testing
         ("name: t\nduration: 5s\nparticipants: {count: 3}\nexpect:\n  settlement: {finalized: true}\n", 5, 15, "needs a settlement section"),
         ("name: t\nduration: 5s\nparticipants: {count: 3}\nsettlement: {}\nexpect:\n  settlement: {exits: [4]}\n", 6, 24, "unknown participant 4"),
         ("name: t\nduration: 5s\nparticipants: {count: 3}\nsettlement: {stallTimeout: 5s}\n", 4, 28, "needs settlement.checkpointInterval"),
+        ("name: t\nduration: 5s\nparticipants: {count: 3}\nbyzantine:\n  - {participant: 2, do: explode}\n", 5, 26, "unknown Byzantine strategy 'explode'"),
+        ("name: t\nduration: 5s\nparticipants: {count: 3}\nbyzantine:\n  - {participant: 2, do: invalid, kind: rude}\n", 5, 41, "unknown invalid kind 'rude'"),
+        ("name: t\nduration: 5s\nparticipants: {count: 3}\nbyzantine:\n  - {participant: 2, do: invalid, kind: permission}\n", 5, 41, "make participant 2 an observer"),
+        ("name: t\nduration: 5s\nparticipants: {count: 3}\nbyzantine:\n  - {participant: 2, do: stale-proposal, at: 1s}\n", 5, 3, "needs a settlement section"),
+        ("name: t\nduration: 5s\nparticipants: {count: 3}\nbyzantine:\n  - {participant: 7, do: equivocate}\n", 5, 19, "unknown participant 7"),
+        ("name: t\nduration: 5s\nparticipants: {count: 3}\nbyzantine:\n  - {participant: 1, do: equivocate, at: 9s}\n", 5, 42, "ends after the run"),
     ]
 
     @Test(arguments: broken.indices)
