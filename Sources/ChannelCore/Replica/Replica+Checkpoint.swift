@@ -58,9 +58,27 @@ extension Replica {
     }
 
     /// The checkpoint of this replica's current state at `version`.
-    public func checkpoint(version: UInt64, previous: UInt64 = 0) -> Checkpoint {
+    public func checkpoint(version: UInt64, previous: UInt64 = 0, final: Bool = false) -> Checkpoint {
         let (root, size) = Self.commitment(of: balances)
-        return Checkpoint(channel: config.channel, version: version, stateRoot: root, treeSize: size, heads: heads, previous: previous)
+        return Checkpoint(
+            channel: config.channel, version: version, stateRoot: root, treeSize: size, heads: heads, previous: previous,
+            compensations: final ? compensations : [])
+    }
+
+    /// What equivocators owe: per (victim, token, culprit), the credits from an author with
+    /// equivocation evidence to another participant that the ledger refused as concurrent
+    /// conflicts (the losing halves of double spends), in this replica's current state.
+    public var compensations: [Compensation] {
+        let culprits = Set(equivocations.values.map(\.first.author))
+        guard !culprits.isEmpty else { return [] }
+        var owed = [Compensation: Amount]()
+        for (id, _) in ledgerRejected where failsInCausalPast[id] == false {
+            let op = node(id)!.op
+            guard culprits.contains(op.author), case let .transfer(to, token, amount) = op.payload, to != op.author else { continue }
+            owed[Compensation(victim: to, token: token, culprit: op.author, amount: 0), default: 0] += amount
+        }
+        return owed.map { Compensation(victim: $0.key.victim, token: $0.key.token, culprit: $0.key.culprit, amount: $0.value) }.sorted()
+            .prefix(Checkpoint.compensationsMax).map { $0 }
     }
 
     /// Whether an honest participant may sign `checkpoint`: same channel, every head accepted

@@ -11,13 +11,23 @@ public struct Checkpoint: Hashable, Sendable {
     /// participant signs only when it holds a certificate at least this new, so its signature
     /// proves it knew that certificate (the stale-proposal rule, see `StaleProposalEvidence`).
     public let previous: UInt64
+    /// For a final checkpoint: what the slashed bonds owe honest victims of equivocations
+    /// (docs/settlement.md, "Compensation rule"), computed by every signer from its own state.
+    public let compensations: [Compensation]
+    /// Most compensation entries a checkpoint may carry.
+    public static let compensationsMax = 4096
 
     /// Most heads a checkpoint may name.
     public static let headsMax = 4096
 
-    public init(channel: ChannelID, version: UInt64, stateRoot: Digest32, treeSize: UInt64, heads: [OperationID], previous: UInt64 = 0) {
+    public init(
+        channel: ChannelID, version: UInt64, stateRoot: Digest32, treeSize: UInt64, heads: [OperationID], previous: UInt64 = 0,
+        compensations: [Compensation] = []
+    ) {
         precondition(previous < version, "a checkpoint follows the certificate it names")
+        precondition(compensations.count <= Checkpoint.compensationsMax, "too many compensation entries")
         self.previous = previous
+        self.compensations = compensations.sorted()
         precondition(heads.count <= Checkpoint.headsMax, "too many heads in a checkpoint")
         self.channel = channel
         self.version = version
@@ -36,6 +46,13 @@ public struct Checkpoint: Hashable, Sendable {
         input.appendBigEndian(UInt32(heads.count))
         for head in heads { head.appendBytes(to: &input) }
         input.appendBigEndian(previous)
+        input.appendBigEndian(UInt32(compensations.count))
+        for entry in compensations {
+            input.appendBigEndian(entry.victim)
+            input.appendBigEndian(entry.token)
+            input.appendBigEndian(entry.culprit)
+            input.appendBigEndian(entry.amount)
+        }
         return Blake2b.hash256(domain: .checkpoint, input)
     }
 
@@ -78,5 +95,25 @@ public struct SignedCheckpoint: Hashable, Sendable {
             guard participant.publicKey.verify(entry.signature, digest: digest) else { throw .badSignature(entry.signer) }
         }
         guard seen.count >= threshold else { throw .tooFewSignatures(have: seen.count, need: threshold) }
+    }
+}
+
+/// What an equivocator's slashed bond owes one victim: the value of credits from `culprit` to
+/// `victim` that were refused as concurrent conflicts (the losing halves of its double spends).
+public struct Compensation: Hashable, Sendable, Comparable {
+    public let victim: ParticipantIndex
+    public let token: TokenID
+    public let culprit: ParticipantIndex
+    public let amount: Amount
+
+    public init(victim: ParticipantIndex, token: TokenID, culprit: ParticipantIndex, amount: Amount) {
+        self.victim = victim
+        self.token = token
+        self.culprit = culprit
+        self.amount = amount
+    }
+
+    public static func < (lhs: Compensation, rhs: Compensation) -> Bool {
+        (lhs.culprit, lhs.victim, lhs.token) < (rhs.culprit, rhs.victim, rhs.token)
     }
 }

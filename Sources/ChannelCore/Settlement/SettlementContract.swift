@@ -29,6 +29,11 @@ public enum ContractError: Error, Hashable, Sendable {
     case insolvent
     /// Stale-proposal evidence names a proposal the contract never saw.
     case noSuchProposal
+    /// The final checkpoint owes this victim nothing from this culprit.
+    case noCompensationOwed
+    /// The culprit's bond has not been slashed (yet).
+    case culpritNotSlashed
+    case alreadyCompensated
 }
 
 /// Deliberate bugs in the contract, so the lab's settlement checkers are shown to catch them.
@@ -45,6 +50,8 @@ public struct ContractBugs: OptionSet, Sendable, Hashable {
     public static let payTwice = ContractBugs(rawValue: 1 << 2)
     /// `slash` takes evidence at its word: the culprit it names, no verification.
     public static let trustEvidence = ContractBugs(rawValue: 1 << 3)
+    /// Compensation pays victims half of their share.
+    public static let shortCompensation = ContractBugs(rawValue: 1 << 4)
 
     /// Every contract bug with its name, for listings and command-line flags.
     public static let named: [(name: String, bug: ContractBugs, what: String)] = [
@@ -52,6 +59,7 @@ public struct ContractBugs: OptionSet, Sendable, Hashable {
         ("accept-older-challenge", .acceptOlderChallenge, "the contract accepts a challenge with an older version"),
         ("pay-twice", .payTwice, "the contract pays an account every time it is claimed"),
         ("trust-evidence", .trustEvidence, "the contract slashes on evidence without verifying it"),
+        ("short-compensation", .shortCompensation, "the contract pays equivocation victims half of their share"),
     ]
 }
 
@@ -97,6 +105,8 @@ public struct SettlementContract: Sendable {
     public private(set) var compensationPool: Amount = 0
     public private(set) var slashed: [ParticipantIndex: Amount] = [:]
     private var usedEvidence: Set<Evidence> = []
+    /// Compensation paid, by (victim, token, culprit) (amounts in the entries).
+    public private(set) var compensated: [Compensation] = []
     /// Who proposed which version (the record stale-proposal evidence is checked against).
     public private(set) var proposals: [(proposer: ParticipantIndex, version: UInt64)] = []
     /// Most proposals recorded.
@@ -233,6 +243,25 @@ public struct SettlementContract: Sendable {
         guard paidTotal + amount <= depositTotal || twice else { throw .insolvent }
         paid[proof.key, default: 0] += amount
         return amount
+    }
+
+    // MARK: Compensation
+
+    /// Pays a victim what the final checkpoint says a slashed culprit owes it, from the pool:
+    /// in full when the culprit's slashed bond covers everything it owes, else pro rata.
+    public mutating func claimCompensation(victim: ParticipantIndex, token: TokenID, culprit: ParticipantIndex) throws(ContractError) -> Amount {
+        guard case let .finalized(final) = phase else { throw .notFinalized }
+        let owed = final.checkpoint.compensations.filter { $0.culprit == culprit }
+        guard let entry = owed.first(where: { $0.victim == victim && $0.token == token }) else { throw .noCompensationOwed }
+        guard let bond = slashed[culprit], bond > 0 else { throw .culpritNotSlashed }
+        guard !compensated.contains(where: { $0.victim == victim && $0.token == token && $0.culprit == culprit }) else { throw .alreadyCompensated }
+        let total = owed.reduce(Amount(0)) { $0 + $1.amount }
+        var share = total <= bond ? entry.amount : entry.amount * bond / total
+        if bugs.contains(.shortCompensation) { share /= 2 }
+        guard share <= compensationPool else { throw .insolvent }
+        compensationPool -= share
+        compensated.append(Compensation(victim: victim, token: token, culprit: culprit, amount: share))
+        return share
     }
 
     // MARK: Slashing

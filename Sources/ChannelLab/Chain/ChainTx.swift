@@ -17,6 +17,8 @@ public enum ChainTx: Sendable {
     case exit(BalanceProof)
     /// Slashes a bond on evidence.
     case slash(Evidence)
+    /// Claims what the final checkpoint says `culprit` owes the sender in `token`.
+    case compensate(token: TokenID, culprit: ParticipantIndex)
 
     /// A short name for traces and reports.
     public var kind: String {
@@ -28,6 +30,7 @@ public enum ChainTx: Sendable {
         case .claim: return "claim"
         case .exit: return "exit"
         case .slash: return "slash"
+        case .compensate: return "compensate"
         }
     }
 
@@ -39,6 +42,12 @@ public enum ChainTx: Sendable {
         }
     }
 
+    /// The culprit a compensation claim names.
+    var culprit: Int? {
+        if case let .compensate(_, culprit) = self { return Int(culprit) }
+        return nil
+    }
+
     /// Size on the wire, in bytes (an estimate that grows with signatures, heads and paths).
     var byteCount: Int {
         switch self {
@@ -46,13 +55,14 @@ public enum ChainTx: Sendable {
         case .finalize: return 16
         case let .claim(proof), let .exit(proof): return 16 + 80 + proof.path.count * 32
         case .slash: return 16 + 600
+        case .compensate: return 16 + 8
         }
     }
 }
 
 extension SignedCheckpoint {
     /// Size on the wire, in bytes.
-    var byteCount: Int { 32 + 8 + 32 + 8 + 4 + checkpoint.heads.count * 32 + signatures.count * (4 + 64) }
+    var byteCount: Int { 32 + 8 + 32 + 8 + 12 + checkpoint.heads.count * 32 + checkpoint.compensations.count * 32 + signatures.count * (4 + 64) }
 }
 
 /// What the chain tells one participant after each block: the contract's phase and the
@@ -72,8 +82,10 @@ public struct ChainStatus: Sendable {
     public let paidTokens: [TokenID]
     /// Participants already slashed.
     public let slashed: [ParticipantIndex]
+    /// Compensation already paid to the receiving participant.
+    public let compensated: [Compensation]
 
-    var byteCount: Int { 64 + (proposal?.byteCount ?? 0) + (final?.byteCount ?? 0) + paidTokens.count * 4 + slashed.count * 4 }
+    var byteCount: Int { 64 + (proposal?.byteCount ?? 0) + (final?.byteCount ?? 0) + paidTokens.count * 4 + slashed.count * 4 + compensated.count * 24 }
 }
 
 /// One executed transaction, as the chain recorded it.
@@ -92,4 +104,6 @@ public struct ChainRecord: Sendable, Codable {
     public let refusal: String?
     /// When the sender submitted it, in simulated microseconds (inclusion delay = time - this).
     public let submittedMicros: UInt64
+    /// The culprit a compensation claim names.
+    public let culprit: Int?
 }

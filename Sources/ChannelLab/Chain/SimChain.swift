@@ -97,7 +97,7 @@ public final class SimChain {
             proposer: proposal == nil ? nil : contract.proposals.last?.proposer,
             deadline: proposal?.deadline ?? 0, final: contract.final,
             paidTokens: contract.paid.keys.filter { $0.participant == participant }.map(\.token).sorted(),
-            slashed: contract.slashed.keys.sorted())
+            slashed: contract.slashed.keys.sorted(), compensated: contract.compensated.filter { $0.victim == participant })
     }
 
     /// Whether blocks are being produced empty because of congestion.
@@ -146,6 +146,7 @@ public final class SimChain {
     private func execute(_ tx: ChainTx, from: Int, submittedAt: SimInstant, at now: SimInstant) {
         var paidKey: AccountKey?
         var amount: Amount?
+        var compensationToken: TokenID?
         var refusal: ContractError?
         do throws(ContractError) {
             switch tx {
@@ -161,6 +162,10 @@ public final class SimChain {
                 paidKey = proof.key
             case let .slash(evidence):
                 amount = try contract.slash(evidence).amount
+            case let .compensate(token, culprit):
+                amount = try contract.claimCompensation(victim: ParticipantIndex(from), token: token, culprit: culprit)
+                paidKey = nil
+                compensationToken = token
             }
         } catch {
             refusal = error
@@ -169,8 +174,9 @@ public final class SimChain {
         guard records.count < SimChain.recordsMax else { return }
         records.append(ChainRecord(
             height: height, timeMicros: now.micros, from: from, kind: tx.kind, version: tx.version,
-            participant: paidKey.map { Int($0.participant) }, token: paidKey?.token, amount: amount.map { String($0) },
-            refusal: refusal.map { "\($0)" }, submittedMicros: submittedAt.micros))
+            participant: paidKey.map { Int($0.participant) } ?? compensationToken.map { _ in from }, token: paidKey?.token ?? compensationToken,
+            amount: amount.map { String($0) },
+            refusal: refusal.map { "\($0)" }, submittedMicros: submittedAt.micros, culprit: tx.culprit))
     }
 
     private func sign(_ participant: ParticipantIndex, _ token: TokenID, _ amount: Amount) -> DepositReceipt {

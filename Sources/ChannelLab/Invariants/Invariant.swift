@@ -31,6 +31,9 @@ public enum Invariant: String, CaseIterable, Sendable, Codable {
     /// Every attributable misbehaviour has verified evidence at every honest node by the end,
     /// and is slashed on chain when there is a bond to slash.
     case evidenceCompleteness = "evidence-completeness"
+    /// An equivocator whose exposure (what its losing halves owe honest victims) stays within
+    /// its slashed bond compensates every victim in full; beyond the bond, pro rata.
+    case compensation
 }
 
 /// One violated invariant: when, where, which operations, and what was seen.
@@ -74,4 +77,5 @@ public enum Sometimes: String, CaseIterable, Sendable, Codable {
     case equivocationDetected = "equivocation-detected"
     case byzantineSlashed = "byzantine-slashed"
     case honestOperationTainted = "honest-operation-tainted"
+    case victimCompensated = "victim-compensated"
 }

@@ -34,6 +34,18 @@ public struct HonestLoss: Codable, Sendable {
     public let lost: String
 }
 
+/// What a slashed equivocator owed one victim, and what the victim was paid.
+public struct CompensationReport: Codable, Sendable {
+    public let victim: Int
+    public let token: TokenID
+    public let culprit: Int
+    public let owed: String
+    /// Everything the culprit owes all victims, and its slashed bond.
+    public let exposure: String
+    public let bond: String
+    public let paid: String
+}
+
 /// How settlement went.
 public struct SettlementReport: Codable, Sendable {
     /// `finalized`, `proposed` (never finalized), `exits-only` or `none`.
@@ -53,6 +65,8 @@ public struct SettlementReport: Codable, Sendable {
     public let cause: String?
     public let chainHeight: UInt64
     public let congestedBlocks: Int
+    /// Compensation owed by slashed equivocators (from the final checkpoint) and paid.
+    public let compensations: [CompensationReport]
     /// Every settlement transaction the chain executed (the first `recordsInReportMax`).
     public let transactions: [ChainRecord]
 }
@@ -63,7 +77,7 @@ extension SettlementReport {
         SettlementReport(
             outcome: "none", proposedVersion: nil, proposedAtHeight: nil, deadline: nil, finalVersion: nil, finalizedAtHeight: nil,
             newestHonestVersion: nil, challengesWon: 0, challengesRefused: 0, exits: [], honestLosses: [], cause: nil,
-            chainHeight: chainHeight, congestedBlocks: congestedBlocks, transactions: [])
+            chainHeight: chainHeight, congestedBlocks: congestedBlocks, compensations: [], transactions: [])
     }
 }
 
@@ -292,8 +306,35 @@ final class SettlementChecker {
             outcome: outcome, proposedVersion: proposal?.version, proposedAtHeight: proposal?.height, deadline: proposal?.deadline,
             finalVersion: final?.checkpoint.version, finalizedAtHeight: finalizedAt, newestHonestVersion: newestHonestVersion,
             challengesWon: challengesWon, challengesRefused: challengesRefused, exits: exits.sorted(), honestLosses: losses, cause: cause,
-            chainHeight: chain.height, congestedBlocks: chain.congestedBlocks,
+            chainHeight: chain.height, congestedBlocks: chain.congestedBlocks, compensations: checkCompensation(chain: chain, now: now, monitor: monitor),
             transactions: Array(chain.records.prefix(SettlementChecker.recordsInReportMax)))
+    }
+
+    /// Compensation: for each honest victim in the final checkpoint, recount what it was paid
+    /// from the executed claims. A culprit whose exposure is within its slashed bond must have
+    /// paid every victim in full; beyond the bond, each victim gets its pro-rata share.
+    private func checkCompensation(chain: SimChain, now: SimInstant, monitor: InvariantMonitor) -> [CompensationReport] {
+        guard let final = chain.contract.final else { return [] }
+        var reports = [CompensationReport]()
+        let entries = final.checkpoint.compensations
+        for entry in entries where honest.contains(Int(entry.victim)) {
+            let exposure = entries.filter { $0.culprit == entry.culprit }.reduce(Amount(0)) { $0 + $1.amount }
+            let bond = chain.contract.slashed[entry.culprit] ?? 0
+            let due = exposure <= bond ? entry.amount : entry.amount * bond / max(exposure, 1)
+            let paid = chain.records.filter {
+                $0.kind == "compensate" && $0.refusal == nil && $0.from == Int(entry.victim) && $0.token == entry.token && $0.culprit == Int(entry.culprit)
+            }.compactMap { $0.amount.flatMap { Amount($0) } }.reduce(Amount(0), +)
+            if paid > 0 { monitor.reach(.victimCompensated) }
+            if paid != due, bond > 0 {
+                monitor.report(
+                    .compensation, at: now, nodes: [Int(entry.victim)],
+                    "victim \(entry.victim) is owed \(entry.amount) of token \(entry.token) by \(entry.culprit) (exposure \(exposure), slashed bond \(bond), due \(due)) but was paid \(paid)")
+            }
+            reports.append(CompensationReport(
+                victim: Int(entry.victim), token: entry.token, culprit: Int(entry.culprit), owed: String(entry.amount), exposure: String(exposure),
+                bond: String(bond), paid: String(paid)))
+        }
+        return reports
     }
 
     /// Whether settlement has nothing left to do: finalized with every honest account with a
@@ -301,6 +342,10 @@ final class SettlementChecker {
     func isQuiet(chain: SimChain, nodes: [ChannelNode]) -> Bool {
         if spec.proposeAt != nil {
             guard let final = chain.contract.final, let settled = ledger(at: final.checkpoint, nodes: nodes) else { return false }
+            for entry in final.checkpoint.compensations where honest.contains(Int(entry.victim)) && chain.contract.slashed[entry.culprit] != nil {
+                let done = chain.contract.compensated.contains { $0.victim == entry.victim && $0.token == entry.token && $0.culprit == entry.culprit }
+                if !done { return false }
+            }
             for participant in honest where !exits.contains(participant) {
                 for token in tokens where settled.account(ParticipantIndex(participant), token).total > 0 {
                     if chain.contract.paid[AccountKey(participant: ParticipantIndex(participant), token: token)] == nil { return false }

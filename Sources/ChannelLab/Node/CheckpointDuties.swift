@@ -61,7 +61,7 @@ extension ChannelNode {
     func startRound(final: Bool, now: SimInstant, out: inout [Send]) {
         guard let duties, up, online, let replica, replica.pendingCount == 0 || !final else { return }
         let version = max(now.micros / 1000 + 1, duty.lastSignedVersion + 1)
-        let checkpoint = replica.checkpoint(version: version, previous: duty.held?.checkpoint.version ?? 0)
+        let checkpoint = replica.checkpoint(version: version, previous: duty.held?.checkpoint.version ?? 0, final: final)
         let digest = checkpoint.digest
         let own = CheckpointSignature(signer: index, signature: key.sign(digest))
         duty.lastSignedVersion = version
@@ -112,7 +112,8 @@ extension ChannelNode {
             }
             return
         }
-        if final, replica.heads != checkpoint.heads || replica.pendingCount > 0 { return }
+        if final, replica.heads != checkpoint.heads || replica.pendingCount > 0 || replica.compensations != checkpoint.compensations { return }
+        if !final, !checkpoint.compensations.isEmpty { return }
         // The state at the checkpoint's heads, extended from the last one checked when it can be.
         guard let state = replica.cursor(at: checkpoint.heads, from: cursor.take()) else { return }
         cursor = state
@@ -233,6 +234,11 @@ extension ChannelNode {
             send(.propose(proposed), key: "propose", status: status, out: &out)
         }
         if let final = status.final {
+            // Compensation the final checkpoint says a slashed culprit owes this node.
+            for entry in final.checkpoint.compensations where entry.victim == index && status.slashed.contains(entry.culprit) {
+                guard !status.compensated.contains(where: { $0.token == entry.token && $0.culprit == entry.culprit }) else { continue }
+                send(.compensate(token: entry.token, culprit: entry.culprit), key: "compensate-\(entry.token)-\(entry.culprit)", status: status, out: &out)
+            }
             for token in config.tokens {
                 let paid = status.paidTokens.contains(token)
                 if paid && (!labBugs.contains(.claimTwice) || duty.extraClaims.contains(token)) { continue }

@@ -180,6 +180,10 @@ extension ChainTx {
             out.append(key.0)
             key.1.appendBytes(to: &out)
             key.2.appendBytes(to: &out)
+        case let .compensate(token, culprit):
+            out.append(8)
+            out.appendBigEndian(token)
+            out.appendBigEndian(culprit)
         }
     }
 }

@@ -111,6 +111,12 @@ public enum ScenarioRunner {
                 lines.append("  honest loss: participant \(loss.participant) token \(loss.token) settled \(loss.settled) instead of \(loss.expected) (lost \(loss.lost))")
             }
             if let cause = settlement.cause { lines.append("  cause: \(cause)") }
+            for entry in settlement.compensations {
+                lines.append("  compensation: victim \(entry.victim) owed \(entry.owed) by \(entry.culprit) (exposure \(entry.exposure), slashed bond \(entry.bond)), paid \(entry.paid)")
+            }
+        }
+        if !report.evidence.isEmpty || !report.slashed.isEmpty {
+            lines.append("  evidence: \(report.evidence.count) (\(report.evidence.prefix(3).joined(separator: "; "))); slashed \(report.slashed)")
         }
         for violation in report.violations.prefix(10) { lines.append("  violation: \(violation)") }
         if report.violationCount > 10 { lines.append("  ... \(report.violationCount - 10) more violations") }

@@ -37,6 +37,7 @@ import Testing
         ("byz-equivocate", .dropEquivocations, [], [], .evidenceCompleteness, "no equivocation evidence against participant 3"),
         ("byz-invalid-overdraft", [], [], .neverSlash, .evidenceCompleteness, "never slashed on chain"),
         ("byz-equivocate", [], [], .nodeOverspends, .honestValidity, "no Byzantine operation in its causal past"),
+        ("byz-equivocate", [], .shortCompensation, [], .compensation, "due 500) but was paid 250"),
     ]
 
     @Test(arguments: bites.indices)
@@ -47,6 +48,15 @@ import Testing
         #expect(!hits.isEmpty, "\(invariant) not reported; saw \(Set(report.violations.map(\.invariant)))")
         #expect(hits.contains { $0.detail.contains(text) }, "\(hits.prefix(3).map(\.detail))")
         #expect(!report.passed)
+    }
+
+    @Test func compensationIsFullWithinTheBondAndProRataBeyondIt() throws {
+        let full = ScenarioRunner.run(try Self.scenario("byz-equivocate")).settlement.compensations
+        #expect(full.count == 1)
+        #expect(full.first.map { ($0.owed, $0.paid, $0.bond) } ?? ("", "", "") == ("500", "500", "600"))
+        let partial = ScenarioRunner.run(try Self.scenario("byz-equivocation-during-partition")).settlement.compensations
+        #expect(partial.count == 1)
+        #expect(partial.first.map { ($0.owed, $0.paid, $0.bond) } ?? ("", "", "") == ("500", "200", "200"))
     }
 
     @Test func byzantineRunsAreDeterministic() throws {
