@@ -33,12 +33,15 @@ public enum Mutation: String, CaseIterable, Hashable, Sendable {
 public enum ByzantineStrategy: Hashable, Sendable, CustomStringConvertible {
     /// Two transfers of everything it holds at one sequence number, one to each half of the peers.
     case equivocate
-    /// A second instance with the same key that keeps its own branch of the chain.
+    /// A second full node instance with the same key (Twins): a copy of the node that talks to
+    /// half of the peers and pays someone at every action while the original does too.
     case twin
     /// Invalid operations of one kind.
     case invalid(InvalidKind)
     /// Keeps its own operations back (no push, no sync answers) until `until`, then releases them.
     case withhold
+    /// Goes offline (hears and sends nothing, keeps running) until `until`.
+    case offline
     /// Refuses to sign checkpoints until `until`.
     case refuseSign
     /// Does not pass on others' operations until `until`.
@@ -60,6 +63,7 @@ public enum ByzantineStrategy: Hashable, Sendable, CustomStringConvertible {
         case .twin: return "twin"
         case let .invalid(kind): return "invalid \(kind.rawValue)"
         case .withhold: return "withhold"
+        case .offline: return "offline"
         case .refuseSign: return "refuse-sign"
         case .censor: return "censor"
         case let .flood(count): return "flood x\(count)"
@@ -73,7 +77,7 @@ public enum ByzantineStrategy: Hashable, Sendable, CustomStringConvertible {
     /// Strategies that hold from `from` to `until` rather than act at instants.
     var isBehaviour: Bool {
         switch self {
-        case .withhold, .refuseSign, .censor: return true
+        case .withhold, .offline, .refuseSign, .censor: return true
         default: return false
         }
     }
@@ -103,8 +107,6 @@ struct Attributable: Hashable, Comparable {
 struct ByzantineActor {
     let config: ChannelConfig
     var rng: SeededRandom
-    /// Shadow chains of twins, by participant.
-    var twins: [Int: AuthorChain] = [:]
 
     init(config: ChannelConfig, seed: UInt64) {
         self.config = config
@@ -138,17 +140,11 @@ struct ByzantineActor {
             for peer in peers.dropFirst(half) { out.append(Send(to: peer, message: .ops([.op(right)]))) }
             return Attributable(participant: p, kind: "equivocation")
         case .twin:
-            // The twin starts where the real instance is and then keeps its own branch: every
-            // action signs one operation on each branch at the same sequence number.
-            var shadow = twins[p] ?? node.author
-            let op = shadow.append(.transfer(to: target, token: 0, amount: 1), citing: Array(cites))
-            twins[p] = shadow
-            for peer in peers.dropFirst(half) { out.append(Send(to: peer, message: .ops([.op(op)]))) }
-            guard node.submit(.transfer(to: target, token: 0, amount: 1)) != nil else { return nil }
-            return Attributable(participant: p, kind: "equivocation")
+            // Run by the lab: a second full node instance with this key (see `LabRun`).
+            return nil
         case let .invalid(kind):
             return invalid(kind, script: script, node: node, key: key, target: target, cites: Array(cites), out: &out)
-        case .withhold, .refuseSign, .censor:
+        case .withhold, .offline, .refuseSign, .censor:
             return nil
         case let .flood(count):
             var items = [WireItem]()

@@ -30,7 +30,7 @@ public final class ChannelNode {
     let bugs: PlantedBugs
     let labBugs: LabBugs
     let memo: SignatureMemo
-    let peers: [Int]
+    var peers: [Int]
     let messageBytesMax: Int
 
     /// The replica; `nil` while crashed.
@@ -72,6 +72,8 @@ public final class ChannelNode {
     /// Byzantine overrides a script switches on: keep own operations back, refuse to sign
     /// checkpoints, stop passing on others' operations.
     var withholding = false
+    /// Whether a Byzantine script drives this node (its own operations may then be refused).
+    var byzantine = false
     var refusingToSign = false
     var censoring = false
     /// Installed on every replica the node creates (checkers watch every application).
@@ -135,7 +137,9 @@ public final class ChannelNode {
     @discardableResult
     public func submit(_ payload: Payload) -> SignedOperation? {
         guard up, let replica else { return nil }
-        var others = replica.heads.filter { $0 != author.last }
+        // Other authors' heads: an own operation is cited only as the chain's previous one (a
+        // Byzantine node may hold own operations it forgot or its twin made).
+        var others = replica.heads.filter { $0 != author.last && replica.operation($0)?.author != index }
         if others.count > WireLimits.predsMax - 1 { others = Array(others.prefix(WireLimits.predsMax - 1)) }
         let op = author.append(payload, citing: others)
         // Verified once here (the one verification this operation costs the run); every
@@ -148,7 +152,9 @@ public final class ChannelNode {
             // The channel is at its size limit: the operation is not made.
             return nil
         default:
-            preconditionFailure("a node's own operation must be accepted by its replica")
+            // Only a node under a Byzantine script (amnesia, twins) can get here.
+            precondition(byzantine, "an honest node's own operation must be accepted by its replica")
+            return nil
         }
         account(own: payload)
         return op
@@ -373,6 +379,16 @@ public final class ChannelNode {
         }
         author.adopt(op)
         account(own: op.payload)
+    }
+
+    /// Byzantine twin: becomes a copy of `other` (same participant and key), from its durable
+    /// log, talking only to `peers`; from here on the two instances act independently.
+    func becomeTwin(of other: ChannelNode, peers: [Int], at now: SimInstant) {
+        precondition(other.index == index, "a twin shares its participant")
+        if up { crash() }
+        log = other.log
+        self.peers = peers
+        restart(at: now)
     }
 
     /// Byzantine amnesia: a restart that forgets everything, its own chain included (the

@@ -58,6 +58,11 @@ public final class LabRun {
     /// Attributable misbehaviours the scripts performed.
     var attributable: Set<Attributable> = []
     let keys: [KeyPair]
+    /// Twin instances (Twins-style: same participant, same key), by network address.
+    var twins: [Int: ChannelNode] = [:]
+    var retiredTwins: Set<Int> = []
+    let memoForTwins: SignatureMemo
+    let bugsForTwins: PlantedBugs
     public static let checkpointsMax = 10_000
     /// Reused buffer for each event's trace bytes.
     var traceBuffer: [UInt8] = []
@@ -98,12 +103,15 @@ public final class LabRun {
         trace = TraceHash(recording: recordEvents)
         let memo = SignatureMemo()
         self.memo = memo
+        memoForTwins = memo
+        bugsForTwins = bugs
         nodes = keys.enumerated().map { index, key in
             ChannelNode(
                 index: ParticipantIndex(index), config: config, nodeConfig: scenario.node, key: key, limits: ReplicaLimits(),
                 bugs: bugs, labBugs: labBugs, memo: memo, seed: seed, messageBytesMax: scenario.network.messageBytesMax,
                 duties: spec)
         }
+        for participant in scenario.byzantineParticipants { nodes[participant].byzantine = true }
         for node in nodes {
             node.applyObserver = { [unowned self] index, op, refusal, ledger in
                 self.monitor.onApply(node: Int(index), op: op, refusal: refusal, ledger: ledger, at: self.now)
@@ -189,11 +197,13 @@ public final class LabRun {
         case let .deliver(from, to, sentAt, message):
             deliver(from: from, to: to, sentAt: sentAt, message: message)
         case let .gossip(index):
-            nodes[index].gossipTick(out: &outgoing)
+            guard let node = node(at: index) else { return }
+            node.gossipTick(out: &outgoing)
             flush(from: index)
             queue.schedule(at: now + scenario.node.gossipInterval, .gossip(node: index))
         case let .sync(index):
-            nodes[index].syncTick(now: now, out: &outgoing)
+            guard let node = node(at: index) else { return }
+            node.syncTick(now: now, out: &outgoing)
             flush(from: index)
             queue.schedule(at: now + scenario.node.syncInterval, .sync(node: index))
         case let .workload(id):
@@ -235,8 +245,19 @@ public final class LabRun {
             let node = nodes[script.participant]
             switch script.strategy {
             case .withhold: node.withholding = true
+            case .offline:
+                node.setOnline(false, at: now)
+                everOffline = true
             case .refuseSign: node.refusingToSign = true
             case .censor: node.censoring = true
+            case .twin:
+                guard !inLiveness else { return }
+                actTwin(script)
+                if let every = script.every, now + every <= script.until {
+                    queue.schedule(at: now + every, .byzantine(index))
+                } else {
+                    retiredTwins.insert(twinAddress(script.participant))
+                }
             default:
                 guard !inLiveness else { return }
                 if let act = byzantineActor.act(script, node: node, key: keys[script.participant], now: now, out: &outgoing) {
@@ -250,6 +271,7 @@ public final class LabRun {
             let node = nodes[script.participant]
             switch script.strategy {
             case .withhold: node.withholding = false
+            case .offline: node.setOnline(true, at: now)
             case .refuseSign: node.refusingToSign = false
             case .censor: node.censoring = false
             default: break
@@ -303,7 +325,10 @@ public final class LabRun {
             }
             return
         }
-        let node = nodes[to]
+        guard let node = node(at: to) else {
+            messages.toDownNode += 1
+            return
+        }
         // A crash loses messages in flight to the node; an offline node hears nothing.
         guard node.up, node.online, sentAt >= node.lastRestart else {
             messages.toDownNode += 1
@@ -319,6 +344,43 @@ public final class LabRun {
             monitor.afterDelivery(node: to, replica: replica, tokens: scenario.tokens, at: now)
         }
         flush(from: to)
+    }
+
+    /// The node at a network address: a participant's, or a live twin's.
+    private func node(at address: Int) -> ChannelNode? {
+        if address < nodes.count { return nodes[address] }
+        guard !retiredTwins.contains(address) else { return nil }
+        return twins[address]
+    }
+
+    /// A twin's network address (after the participants and the chain).
+    private func twinAddress(_ participant: Int) -> Int { nodes.count + 1 + participant }
+
+    /// Twins: on its first action a second instance of the participant starts as a copy of the
+    /// node, talking to the second half of its peers; at every action both instances pay
+    /// someone, each on its own branch of the one chain.
+    private func actTwin(_ script: ByzantineScript) {
+        let p = script.participant
+        let original = nodes[p]
+        let address = twinAddress(p)
+        let peers = original.peers
+        if twins[address] == nil {
+            let twin = ChannelNode(
+                index: ParticipantIndex(p), config: config, nodeConfig: scenario.node, key: keys[p], limits: ReplicaLimits(), bugs: bugsForTwins,
+                labBugs: [], memo: memoForTwins, seed: seed &+ UInt64(address), messageBytesMax: scenario.network.messageBytesMax)
+            twin.byzantine = true
+            twin.becomeTwin(of: original, peers: Array(peers.dropFirst(peers.count / 2)), at: now)
+            twins[address] = twin
+            queue.schedule(at: now + scenario.node.gossipInterval, .gossip(node: address))
+            queue.schedule(at: now + scenario.node.syncInterval, .sync(node: address))
+        }
+        guard let twin = twins[address] else { return }
+        let holders = config.participants.filter { $0.role.permissions.contains(.holdFunds) && Int($0.index) != p }.map(\.index)
+        guard let target = script.target.map({ ParticipantIndex($0) }) ?? holders.first else { return }
+        let a = original.submit(.transfer(to: target, token: 0, amount: 1))
+        let b = twin.submit(.transfer(to: target, token: 0, amount: 1))
+        flush(from: p)
+        if a != nil, b != nil, a!.seq == b!.seq { attributable.insert(Attributable(participant: p, kind: "equivocation")) }
     }
 
     private func send(from: Int, to: Int, _ message: Message) {

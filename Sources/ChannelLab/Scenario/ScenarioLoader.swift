@@ -419,7 +419,7 @@ private struct Parser {
         let who = try participant(try reader.require(map, "participant", in: "byzantine script", at: node), count: count, "byzantine.participant")
         let doNode = try reader.require(map, "do", in: "byzantine script", at: node)
         let name = try reader.string(doNode, "byzantine.do")
-        let names = ["equivocate", "twin", "invalid", "withhold", "refuse-sign", "censor", "flood", "stale-proposal", "amnesia", "mutate", "frame"]
+        let names = ["equivocate", "twin", "invalid", "withhold", "offline", "refuse-sign", "censor", "flood", "stale-proposal", "amnesia", "mutate", "frame"]
         let strategy: ByzantineStrategy
         switch name {
         case "equivocate": strategy = .equivocate
@@ -435,6 +435,7 @@ private struct Parser {
             }
             strategy = .invalid(kind)
         case "withhold": strategy = .withhold
+        case "offline": strategy = .offline
         case "refuse-sign": strategy = .refuseSign
         case "censor": strategy = .censor
         case "flood":
