@@ -123,15 +123,7 @@ public struct CheckpointCursor: Sendable {
     }
 
     /// First position whose key is not less than `key`.
-    func lowerBound(_ key: OrderKey) -> Int {
-        var low = 0
-        var high = order.count
-        while low < high {
-            let mid = (low + high) / 2
-            if order[mid] < key { low = mid + 1 } else { high = mid }
-        }
-        return low
-    }
+    func lowerBound(_ key: OrderKey) -> Int { order.lowerBound(key) }
 
     mutating func trimUndo() {
         guard undoMarks.count >= 2 * CheckpointCursor.undoOpsMax else { return }

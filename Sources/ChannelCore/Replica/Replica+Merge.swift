@@ -173,15 +173,7 @@ extension Replica {
     }
 
     /// First position whose key is not less than `key`.
-    private func lowerBound(_ key: OrderKey) -> Int {
-        var low = 0
-        var high = order.count
-        while low < high {
-            let mid = (low + high) / 2
-            if order[mid] < key { low = mid + 1 } else { high = mid }
-        }
-        return low
-    }
+    private func lowerBound(_ key: OrderKey) -> Int { order.lowerBound(key) }
 
     /// Whether `node` fails when only its causal past has applied, in the same total order.
     /// The causal past of an accepted operation never changes, so callers cache the verdict.

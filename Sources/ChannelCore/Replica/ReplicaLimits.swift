@@ -53,6 +53,19 @@ public struct OrderKey: Hashable, Comparable, Sendable {
 }
 
 /// An accepted operation with what the graph derived about it.
+extension Array where Element == OrderKey {
+    /// First position whose key is not less than `key` (the array is sorted).
+    func lowerBound(_ key: OrderKey) -> Int {
+        var low = 0
+        var high = count
+        while low < high {
+            let mid = (low + high) / 2
+            if self[mid] < key { low = mid + 1 } else { high = mid }
+        }
+        return low
+    }
+}
+
 struct GraphNode: Sendable {
     let op: SignedOperation
     /// Index in the replica's node store.

@@ -137,9 +137,10 @@ public final class ChannelNode {
     @discardableResult
     public func submit(_ payload: Payload) -> SignedOperation? {
         guard up, let replica else { return nil }
-        // Other authors' heads: an own operation is cited only as the chain's previous one (a
-        // Byzantine node may hold own operations it forgot or its twin made).
-        var others = replica.heads.filter { $0 != author.last && replica.operation($0)?.author != index }
+        var others = replica.heads.filter { $0 != author.last }
+        // An own operation is cited only as the chain's previous one; only a Byzantine node
+        // (amnesia, twins) can hold other own operations among its heads.
+        if byzantine { others = others.filter { replica.operation($0)?.author != index } }
         if others.count > WireLimits.predsMax - 1 { others = Array(others.prefix(WireLimits.predsMax - 1)) }
         let op = author.append(payload, citing: others)
         // Verified once here (the one verification this operation costs the run); every

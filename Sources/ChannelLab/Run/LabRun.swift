@@ -61,8 +61,8 @@ public final class LabRun {
     /// Twin instances (Twins-style: same participant, same key), by network address.
     var twins: [Int: ChannelNode] = [:]
     var retiredTwins: Set<Int> = []
-    let memoForTwins: SignatureMemo
-    let bugsForTwins: PlantedBugs
+    /// Planted bugs of the system under test (twins get them too).
+    let bugs: PlantedBugs
     public static let checkpointsMax = 10_000
     /// Reused buffer for each event's trace bytes.
     var traceBuffer: [UInt8] = []
@@ -103,8 +103,7 @@ public final class LabRun {
         trace = TraceHash(recording: recordEvents)
         let memo = SignatureMemo()
         self.memo = memo
-        memoForTwins = memo
-        bugsForTwins = bugs
+        self.bugs = bugs
         nodes = keys.enumerated().map { index, key in
             ChannelNode(
                 index: ParticipantIndex(index), config: config, nodeConfig: scenario.node, key: key, limits: ReplicaLimits(),
@@ -366,8 +365,8 @@ public final class LabRun {
         let peers = original.peers
         if twins[address] == nil {
             let twin = ChannelNode(
-                index: ParticipantIndex(p), config: config, nodeConfig: scenario.node, key: keys[p], limits: ReplicaLimits(), bugs: bugsForTwins,
-                labBugs: [], memo: memoForTwins, seed: seed &+ UInt64(address), messageBytesMax: scenario.network.messageBytesMax)
+                index: ParticipantIndex(p), config: config, nodeConfig: scenario.node, key: keys[p], limits: ReplicaLimits(), bugs: bugs,
+                labBugs: [], memo: memo, seed: seed &+ UInt64(address), messageBytesMax: scenario.network.messageBytesMax)
             twin.byzantine = true
             twin.becomeTwin(of: original, peers: Array(peers.dropFirst(peers.count / 2)), at: now)
             twins[address] = twin
