@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         // libsodium as a system library; nothing else links it directly.
@@ -31,6 +32,7 @@ let package = Package(
                 "ChannelCore",
                 .product(name: "Collections", package: "swift-collections"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         // The thin command-line front end.
@@ -51,7 +53,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ChannelLabTests",
-            dependencies: ["ChannelLab", "ChannelCore"]
+            dependencies: ["ChannelLab", "ChannelCore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
     ],
     swiftLanguageModes: [.v6]

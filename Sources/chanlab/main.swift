@@ -8,7 +8,7 @@ struct Chanlab: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chanlab",
         abstract: "ChannelLab: a deterministic Byzantine fault-injection lab for BFT-CRDT state channels.",
-        subcommands: [Run.self, Demo.self, Bench.self],
+        subcommands: [Run.self, Replay.self, Inspect.self, Demo.self, Bench.self],
         defaultSubcommand: Run.self)
 
     /// Like ArgumentParser's `main`, except that bad arguments exit with status 2 (bad
@@ -63,6 +63,9 @@ struct Run: ParsableCommand {
     @Option(help: .hidden)
     var recordEvents: String?
 
+    @Option(help: "Record the run to this SQLite trace file (one scenario; schema in docs/traces.md).")
+    var trace: String?
+
     func run() throws {
         if listPlants {
             for entry in Plants.named { print("\(entry.name)\t\(entry.what)") }
@@ -107,6 +110,32 @@ struct Run: ParsableCommand {
             guard scenarios.count == 1 else { throw ValidationError("--record-events takes one scenario file") }
             let recorded = ScenarioRunner.record(scenarios[0], seed: seed, bugs: bugs, contractBugs: contractBugs, labBugs: labBugs)
             try recorded.lines.write(toFile: path, atomically: true, encoding: .utf8)
+            return
+        }
+        if let trace {
+            guard scenarios.count == 1, !checkDeterminism else {
+                printError("--trace records one scenario file, without --check-determinism")
+                throw ExitCode(2)
+            }
+            let text = (try? String(contentsOfFile: files[0], encoding: .utf8)) ?? ""
+            let start = ContinuousClock.now
+            var report: RunReport
+            do {
+                report = try ScenarioRunner.runTraced(scenarios[0], scenarioText: text, seed: seed, plants: plant, path: trace)
+            } catch {
+                printError(error.description)
+                throw ExitCode(2)
+            }
+            report.wallMillis = elapsedMillis(since: start)
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            } else {
+                print(ScenarioRunner.summary(report))
+                print("  trace written to \(trace) (\(report.events) events)")
+            }
+            if !report.passed { throw ExitCode(1) }
             return
         }
         var allPassed = true
@@ -168,6 +197,43 @@ extension Run {
             throw ExitCode(1)
         }
         return recorded
+    }
+}
+
+struct Replay: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Re-run the run a trace file records and compare it event by event. Exit 0: identical; 1: diverged (the first differing event is named); 2: bad trace.")
+
+    @Argument(help: "A trace file written by `chanlab run FILE --trace PATH`.")
+    var path: String
+
+    func run() throws {
+        let check: ScenarioRunner.DeterminismCheck
+        do { check = try ScenarioRunner.replay(path: path) } catch {
+            printError(error.description)
+            throw ExitCode(2)
+        }
+        if check.identical {
+            print("replay identical: trace \(check.traceHashes.0.prefix(16)), every event the same")
+        } else {
+            print("REPLAY DIVERGED: recorded \(check.traceHashes.0.prefix(16)), replayed \(check.traceHashes.1.prefix(16)); \(check.firstDifference ?? "same events, different hash")")
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct Inspect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Summarise a trace file: the run, operations per node, messages, violations, evidence and a timeline. Exit 2 on a bad trace.")
+
+    @Argument(help: "A trace file written by `chanlab run FILE --trace PATH`.")
+    var path: String
+
+    func run() throws {
+        do { print(try TraceInspector.summary(path)) } catch {
+            printError(error.description)
+            throw ExitCode(2)
+        }
     }
 }
 

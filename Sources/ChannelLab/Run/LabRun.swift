@@ -61,6 +61,8 @@ public final class LabRun {
     /// Twin instances (Twins-style: same participant, same key), by network address.
     var twins: [Int: ChannelNode] = [:]
     var retiredTwins: Set<Int> = []
+    /// Records the run for a trace file (`nil`: not tracing).
+    let recorder: TraceRecorder?
     /// Planted bugs of the system under test (twins get them too).
     let bugs: PlantedBugs
     public static let checkpointsMax = 10_000
@@ -78,8 +80,9 @@ public final class LabRun {
     ///   - recordEvents: keep a fingerprint and description of every event (determinism checks).
     public init(
         scenario: Scenario, seed: UInt64? = nil, bugs: PlantedBugs = [], contractBugs: ContractBugs = [], labBugs: LabBugs = [],
-        recordEvents: Bool = false
+        recordEvents: Bool = false, recorder: TraceRecorder? = nil
     ) {
+        self.recorder = recorder
         self.scenario = scenario
         self.labBugs = labBugs
         let seed = seed ?? scenario.seed
@@ -100,7 +103,7 @@ public final class LabRun {
         settlement = spec.map { SettlementChecker(spec: $0, honest: honest, blockInterval: scenario.blockInterval, tokens: scenario.tokens) }
         network = Network(config: scenario.network, seed: seed)
         monitor = InvariantMonitor(honest: honest, judgeValidityAtEnd: !scenario.byzantine.isEmpty)
-        trace = TraceHash(recording: recordEvents)
+        trace = TraceHash(recording: recordEvents || recorder != nil)
         let memo = SignatureMemo()
         self.memo = memo
         self.bugs = bugs
@@ -114,6 +117,7 @@ public final class LabRun {
         for node in nodes {
             node.applyObserver = { [unowned self] index, op, refusal, ledger in
                 self.monitor.onApply(node: Int(index), op: op, refusal: refusal, ledger: ledger, at: self.now)
+                self.recorder?.applied(op, node: Int(index), at: self.now)
             }
             node.installObserver()
             let coordinator = Int(node.index)
@@ -559,6 +563,28 @@ public final class LabRun {
             bytes.appendBigEndian(UInt32(index))
         }
         trace.add(bytes) { "#\(trace.events) at \(now) seq \(seq): \(describe(event))" }
+        if let recorder { record(event, in: recorder) }
+    }
+
+    /// The structured fields of an event, for a trace file.
+    private func record(_ event: Event, in recorder: TraceRecorder) {
+        switch event {
+        case let .deliver(from, to, _, message):
+            recorder.event(time: now, kind: "deliver", from: from, to: to, message: message.kind, bytes: message.byteCount)
+        case let .gossip(node): recorder.event(time: now, kind: "gossip", node: node)
+        case let .sync(node): recorder.event(time: now, kind: "sync", node: node)
+        case let .workload(actor): recorder.event(time: now, kind: "workload", node: actors[actor].participant)
+        case let .burst(actor, _): recorder.event(time: now, kind: "burst", node: actors[actor].participant)
+        case .fault: recorder.event(time: now, kind: "fault")
+        case .block: recorder.event(time: now, kind: "block")
+        case .livenessStart: recorder.event(time: now, kind: "liveness-start")
+        case .livenessCheck: recorder.event(time: now, kind: "liveness-check")
+        case .checkpointTick: recorder.event(time: now, kind: "checkpoint-round")
+        case .settle: recorder.event(time: now, kind: "settle")
+        case .settleTick: recorder.event(time: now, kind: "settle-tick")
+        case let .byzantine(index): recorder.event(time: now, kind: "byzantine", node: scenario.byzantine[index].participant)
+        case let .byzantineEnd(index): recorder.event(time: now, kind: "byzantine-end", node: scenario.byzantine[index].participant)
+        }
     }
 
     private func describe(_ event: Event) -> String {
@@ -632,6 +658,7 @@ public final class LabRun {
                 bonded: (scenario.settlement?.bond ?? 0) > 0 && scenario.settlement?.proposeAt != nil, config: config, now: now, monitor: monitor)
         }
         let hash = trace.finish()
+        recorder?.finish(fingerprints: trace.fingerprints, descriptions: trace.descriptions)
         var failures = [String]()
         if let report = settlementReport { failures += settlementFailures(report) }
         if let expected = scenario.expect.evidence {

@@ -42,6 +42,21 @@ public enum Plants {
             ("never-slash", PlantedBugs(), ContractBugs(), .neverSlash, "nodes never submit the evidence they hold for slashing"),
         ]
 
+    /// The bugs a list of plant names switches in (unknown names are ignored; the command
+    /// line refuses them before).
+    public static func bugs(named names: [String]) -> (PlantedBugs, ContractBugs, LabBugs) {
+        var core = PlantedBugs()
+        var contract = ContractBugs()
+        var lab = LabBugs()
+        for name in names {
+            guard let entry = named.first(where: { $0.name == name }) else { continue }
+            core.formUnion(entry.core)
+            contract.formUnion(entry.contract)
+            lab.formUnion(entry.lab)
+        }
+        return (core, contract, lab)
+    }
+
     private static func coreDescription(_ name: String) -> String {
         switch name {
         case "merge-in-arrival-order": return "the replica applies operations in arrival order, not (depth, id)"

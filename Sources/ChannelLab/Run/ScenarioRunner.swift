@@ -7,6 +7,50 @@ public enum ScenarioRunner {
         LabRun(scenario: scenario, seed: seed, bugs: bugs, contractBugs: contractBugs, labBugs: labBugs).run()
     }
 
+    /// Runs `scenario` once and writes its trace to `path` (SQLite, docs/traces.md).
+    /// - Parameters:
+    ///   - scenarioText: the scenario file's text, stored so a replay needs nothing else.
+    ///   - plants: planted-bug names (stored, and switched in again on replay).
+    public static func runTraced(
+        _ scenario: Scenario, scenarioText: String, seed: UInt64? = nil, plants: [String] = [], path: String
+    ) throws(TraceError) -> RunReport {
+        let (bugs, contractBugs, labBugs) = Plants.bugs(named: plants)
+        let recorder = TraceRecorder()
+        let report = LabRun(scenario: scenario, seed: seed, bugs: bugs, contractBugs: contractBugs, labBugs: labBugs, recorder: recorder).run()
+        try TraceStore.write(path: path, scenarioText: scenarioText, scenario: scenario, plants: plants, report: report, recorder: recorder)
+        return report
+    }
+
+    /// Re-runs the run a trace file records (its scenario text, seed and plants) and compares
+    /// it with the recording event by event.
+    public static func replay(path: String) throws(ReplayError) -> DeterminismCheck {
+        let header: TraceHeader
+        let recorded: (fingerprints: [UInt64], descriptions: [String])
+        do {
+            header = try TraceStore.header(path)
+            recorded = try TraceStore.events(path)
+        } catch { throw .trace(error) }
+        let scenario: Scenario
+        do { scenario = try ScenarioLoader.parse(header.scenarioText, file: header.scenarioFile) } catch { throw .scenario(error) }
+        let (bugs, contractBugs, labBugs) = Plants.bugs(named: header.plants)
+        let again = record(scenario, seed: header.seed, bugs: bugs, contractBugs: contractBugs, labBugs: labBugs)
+        let stored = RecordedRun(traceHash: header.traceHash, fingerprints: recorded.fingerprints, descriptions: recorded.descriptions)
+        return compare(stored, again, labels: ("recorded", "replayed"))
+    }
+
+    /// Why a replay could not run.
+    public enum ReplayError: Error, CustomStringConvertible {
+        case trace(TraceError)
+        case scenario(ScenarioError)
+
+        public var description: String {
+            switch self {
+            case let .trace(error): return error.description
+            case let .scenario(error): return "the scenario stored in the trace does not load: \(error)"
+            }
+        }
+    }
+
     /// The outcome of running one scenario twice.
     public struct DeterminismCheck: Sendable {
         public let identical: Bool
@@ -72,7 +116,7 @@ public enum ScenarioRunner {
     }
 
     /// Compares two recorded runs and names the first differing event.
-    public static func compare(_ a: RecordedRun, _ b: RecordedRun) -> DeterminismCheck {
+    public static func compare(_ a: RecordedRun, _ b: RecordedRun, labels: (String, String) = ("first run", "second run")) -> DeterminismCheck {
         var difference: String?
         for index in 0..<max(a.fingerprints.count, b.fingerprints.count) {
             let left = index < a.fingerprints.count ? a.fingerprints[index] : nil
@@ -80,7 +124,7 @@ public enum ScenarioRunner {
             if left != right {
                 let describeA = index < a.descriptions.count ? a.descriptions[index] : "(run ended)"
                 let describeB = index < b.descriptions.count ? b.descriptions[index] : "(run ended)"
-                difference = "event \(index): first run \(describeA); second run \(describeB)"
+                difference = "event \(index): \(labels.0) \(describeA); \(labels.1) \(describeB)"
                 break
             }
         }

@@ -113,6 +113,26 @@ import Testing
         #expect((none["payouts"] as? [Any])?.isEmpty == true)
     }
 
+    @Test func traceReplayAndInspectFromTheCommandLine() throws {
+        let file = try Self.tempFile(Self.small)
+        let trace = FileManager.default.temporaryDirectory.appendingPathComponent("chanlab-cli-\(UUID().uuidString).sqlite").path
+        defer { try? FileManager.default.removeItem(atPath: trace) }
+        let run = try Self.run(["run", file, "--trace", trace])
+        #expect(run.status == 0, "\(run.err)")
+        #expect(run.out.contains("trace written to \(trace)"))
+        let replay = try Self.run(["replay", trace])
+        #expect(replay.status == 0, "\(replay.out) \(replay.err)")
+        #expect(replay.out.contains("replay identical"))
+        let inspect = try Self.run(["inspect", trace])
+        #expect(inspect.status == 0)
+        #expect(inspect.out.contains("scenario cli-small"))
+        let bad = try Self.run(["inspect", file])
+        #expect(bad.status == 2)
+        #expect(bad.err.contains("\(file): not a readable trace"), "\(bad.err)")
+        let two = try Self.run(["run", file, file, "--trace", trace])
+        #expect(two.status == 2)
+    }
+
     @Test func checkDeterminismPassesAndListPlantsNamesThem() throws {
         let file = try Self.tempFile(Self.small)
         let result = try Self.run(["run", file, "--check-determinism"])
