@@ -8,7 +8,7 @@ struct Chanlab: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chanlab",
         abstract: "ChannelLab: a deterministic Byzantine fault-injection lab for BFT-CRDT state channels.",
-        subcommands: [Run.self, Replay.self, Inspect.self, Demo.self, Bench.self],
+        subcommands: [Run.self, Replay.self, Inspect.self, Fuzz.self, Demo.self, Bench.self],
         defaultSubcommand: Run.self)
 
     /// Like ArgumentParser's `main`, except that bad arguments exit with status 2 (bad
@@ -234,6 +234,174 @@ struct Inspect: ParsableCommand {
             printError(error.description)
             throw ExitCode(2)
         }
+    }
+}
+
+struct Fuzz: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run generated scenarios (swarm testing) for a range of seeds on several threads; record each seed; shrink failures into scenarios/regressions/. Exit 1 if any seed failed, 2 on bad input.")
+
+    @Option(help: "Seeds to run, as A..B (inclusive).")
+    var seeds: String = "1..100"
+
+    @Option(help: "Threads (each seed is still one deterministic run).")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "Run shard i of n (i/n): every n-th seed of the range, starting with the i-th.")
+    var shard: String?
+
+    @Option(help: "Campaign database (SQLite): a row per seed; an interrupted campaign resumes where it stopped.")
+    var db: String?
+
+    @Option(help: "Stop taking new seeds after this many wall seconds.")
+    var timeBudget: Double?
+
+    @Option(help: "Switch a planted bug in; repeatable. --list-plants shows them.")
+    var plant: [String] = []
+
+    @Flag(help: "List the plantable bugs, one per line, name first.")
+    var listPlants = false
+
+    @Option(help: "Merge these campaign databases (shards) into --db; repeatable.")
+    var merge: [String] = []
+
+    @Flag(inversion: .prefixedNo, help: "Shrink each failure into a minimal scenario file.")
+    var shrink = true
+
+    @Option(help: "Where shrunk failures are written.")
+    var regressions: String = "scenarios/regressions"
+
+    @Option(help: "Shrink at most this many failures.")
+    var shrinkMax: Int = 3
+
+    func run() throws {
+        if listPlants {
+            for entry in Plants.named { print("\(entry.name)\t\(entry.what)") }
+            return
+        }
+        for name in plant where !Plants.named.contains(where: { $0.name == name }) {
+            printError("unknown planted bug '\(name)'; known: \(Plants.named.map(\.name).joined(separator: ", "))")
+            throw ExitCode(2)
+        }
+        let bounds = seeds.split(separator: ".", omittingEmptySubsequences: true).compactMap { UInt64($0) }
+        guard seeds.contains(".."), bounds.count == 2, bounds[0] <= bounds[1], bounds[1] - bounds[0] < 100_000_000 else {
+            printError("--seeds needs A..B with A <= B (at most 100000000 seeds), got '\(seeds)'")
+            throw ExitCode(2)
+        }
+        guard jobs >= 1 && jobs <= 256 else {
+            printError("--jobs must be 1...256")
+            throw ExitCode(2)
+        }
+        var shardIndex = 1
+        var shardCount = 1
+        if let shard {
+            let parts = shard.split(separator: "/").compactMap { Int($0) }
+            guard parts.count == 2, parts[1] >= 1, parts[0] >= 1, parts[0] <= parts[1] else {
+                printError("--shard needs i/n with 1 <= i <= n, got '\(shard)'")
+                throw ExitCode(2)
+            }
+            (shardIndex, shardCount) = (parts[0], parts[1])
+        }
+        let database: CampaignDatabase?
+        do { database = try db.map { path throws(TraceError) in try CampaignDatabase(path: path) } } catch {
+            printError(error.description)
+            throw ExitCode(2)
+        }
+        if !merge.isEmpty {
+            guard let database else {
+                printError("--merge needs --db, the database to merge into")
+                throw ExitCode(2)
+            }
+            for other in merge {
+                do { print("merged \(other): \(try database.merge(from: other)) new seeds") } catch {
+                    printError(error.description)
+                    throw ExitCode(2)
+                }
+            }
+            let counts = try database.counts()
+            print("\(database.path): \(counts.seeds) seeds, \(counts.failures) failed")
+            if counts.failures > 0 { throw ExitCode(1) }
+            return
+        }
+        let range = bounds[0]...bounds[1]
+        let mine = Campaign.shard(range, index: shardIndex, count: shardCount)
+        let done = try database?.done() ?? []
+        let todo = mine.filter { !done.contains($0) }
+        let progress = FuzzProgress(total: todo.count, database: database, plants: plant, budget: timeBudget)
+        let runner = CampaignRunner(
+            seeds: todo, plants: plant, stop: { progress.overBudget() }, onResult: { result, generated in progress.record(result, generated) })
+        runner.run(jobs: jobs)
+        let summary = progress.finish()
+        print("fuzz: \(summary.ran) seeds run (\(mine.count - todo.count) already in the database), \(String(format: "%.2f", summary.rate)) seeds/s on \(jobs) threads, \(summary.failures.count) failed")
+        if let error = progress.databaseError {
+            printError(error.description)
+            throw ExitCode(2)
+        }
+        for (result, generated) in summary.failures.prefix(shrinkMax) {
+            print("FAIL seed \(result.seed): \(result.invariants.joined(separator: ", ")) — \(result.detail.prefix(200))")
+            guard shrink else { continue }
+            let (small, runs) = Campaign.shrink(generated, invariants: result.invariants, plants: plant)
+            let name = "fuzz-\(result.seed)" + (plant.isEmpty ? "" : "-" + plant.joined(separator: "-")) + ".yaml"
+            let path = regressions + "/" + name
+            let plants = plant.map { " --plant \($0)" }.joined()
+            let header = "# Shrunk by chanlab fuzz from seed \(result.seed)\(plant.isEmpty ? "" : " with plants \(plant.joined(separator: ", "))"): violates \(result.invariants.joined(separator: ", ")).\n# \(small.scheduledEvents) scheduled events (from \(generated.scheduledEvents)), \(runs) shrinking runs.\n# Reproduce: chanlab run \(path)\(plants)\n"
+            do {
+                try FileManager.default.createDirectory(atPath: regressions, withIntermediateDirectories: true)
+                try (header + small.yaml).write(toFile: path, atomically: true, encoding: .utf8)
+                print("  shrunk to \(small.scheduledEvents) scheduled events in \(runs) runs: \(path)")
+                print("  reproduce: chanlab run \(path)\(plants)")
+            } catch {
+                printError("cannot write \(path): \(error.localizedDescription)")
+            }
+        }
+        let failed = summary.failures.count + ((try? database?.failures().filter { mine.contains($0.seed) && done.contains($0.seed) }.count) ?? 0)
+        if failed > 0 { throw ExitCode(1) }
+    }
+}
+
+/// Progress of a fuzz campaign: counts, the database rows, and a progress line on standard
+/// error at most twice a second. Called by one worker at a time.
+final class FuzzProgress: @unchecked Sendable {
+    let total: Int
+    let database: CampaignDatabase?
+    let plants: [String]
+    let budget: Double?
+    let start = ContinuousClock.now
+    private var lastPrint = ContinuousClock.now
+    private let lock = NSLock()
+    private(set) var ran = 0
+    private(set) var failures: [(SeedResult, GeneratedScenario)] = []
+    private(set) var databaseError: TraceError?
+
+    init(total: Int, database: CampaignDatabase?, plants: [String], budget: Double?) {
+        self.total = total
+        self.database = database
+        self.plants = plants
+        self.budget = budget
+    }
+
+    func overBudget() -> Bool {
+        guard let budget else { return false }
+        return elapsedMillis(since: start) / 1000 >= budget
+    }
+
+    func record(_ result: SeedResult, _ generated: GeneratedScenario) {
+        ran += 1
+        if !result.passed { failures.append((result, generated)) }
+        if databaseError == nil {
+            do { try database?.record(result, plants: plants) } catch { databaseError = error }
+        }
+        let now = ContinuousClock.now
+        if now - lastPrint >= .milliseconds(500) || ran == total {
+            lastPrint = now
+            let seconds = max(elapsedMillis(since: start) / 1000, 0.001)
+            printError("\u{1B}[2K\rfuzz: \(ran)/\(total) seeds, \(String(format: "%.1f", Double(ran) / seconds)) seeds/s, \(failures.count) failed")
+        }
+    }
+
+    func finish() -> (ran: Int, rate: Double, failures: [(SeedResult, GeneratedScenario)]) {
+        let seconds = max(elapsedMillis(since: start) / 1000, 0.001)
+        return (ran, Double(ran) / seconds, failures.sorted { $0.0.seed < $1.0.seed })
     }
 }
 

@@ -98,6 +98,9 @@ public struct ByzantineScript: Hashable, Sendable {
 struct Attributable: Hashable, Comparable {
     let participant: Int
     let kind: String
+    /// The operations that make it attributable: evidence can exist only once an honest node
+    /// has them all (a half lost on the way proves nothing).
+    var ops: [OperationID] = []
 
     static func < (lhs: Attributable, rhs: Attributable) -> Bool { (lhs.participant, lhs.kind) < (rhs.participant, rhs.kind) }
 }
@@ -138,7 +141,7 @@ struct ByzantineActor {
             node.adoptOwn(left)
             for peer in peers.prefix(half) { out.append(Send(to: peer, message: .ops([.op(left)]))) }
             for peer in peers.dropFirst(half) { out.append(Send(to: peer, message: .ops([.op(right)]))) }
-            return Attributable(participant: p, kind: "equivocation")
+            return Attributable(participant: p, kind: "equivocation", ops: [left.id, right.id])
         case .twin:
             // Run by the lab: a second full node instance with this key (see `LabRun`).
             return nil
@@ -169,8 +172,8 @@ struct ByzantineActor {
             let hadOperations = node.author.nextSeq > 1
             node.forgetEverything(at: now)
             // Its first new operation reuses sequence number 1.
-            guard node.submit(.transfer(to: target, token: 0, amount: 1)) != nil, hadOperations else { return nil }
-            return Attributable(participant: p, kind: "equivocation")
+            guard let fresh = node.submit(.transfer(to: target, token: 0, amount: 1)), hadOperations else { return nil }
+            return Attributable(participant: p, kind: "equivocation", ops: [fresh.id])
         case .frame:
             // Two operations "by" the target at one seq, signed with the framer's own key.
             var a = AuthorChain(channel: config.channel, author: target, key: key)
@@ -189,7 +192,9 @@ struct ByzantineActor {
             case .seqDown: seq -= 1
             case .amountUp: amount = 2
             case .amountDown: amount = 0
-            case .dropPredecessor: if preds.count > 1 { preds.removeFirst() } else { amount = 3 }
+            case .dropPredecessor:
+                // A foreign predecessor (dropping its own previous one would break the chain).
+                if let foreign = preds.firstIndex(where: { $0 != node.author.last }) { preds.remove(at: foreign) } else { amount = 3 }
             }
             let unsigned = UnsignedOperation(channel: config.channel, author: real.author, seq: seq, preds: preds, payload: .transfer(to: target, token: 0, amount: amount))
             guard (try? unsigned.validate()) != nil else {
@@ -201,12 +206,12 @@ struct ByzantineActor {
             let mutated = unsigned.signed(by: key)
             for peer in peers.prefix(half) { out.append(Send(to: peer, message: .ops([.op(mutated)]))) }
             // The real operation goes out too (to everyone, by gossip).
-            _ = node.submit(.transfer(to: target, token: 0, amount: 1))
+            guard let sent = node.submit(.transfer(to: target, token: 0, amount: 1)) else { return nil }
             switch mutation {
             case .seqUp, .seqDown:
                 // Breaks the author chain: refused and recorded where it arrives, no evidence.
                 return nil
-            default: return Attributable(participant: p, kind: "equivocation")
+            default: return Attributable(participant: p, kind: "equivocation", ops: [mutated.id, sent.id])
             }
         }
     }
@@ -236,11 +241,11 @@ struct ByzantineActor {
             item = .op(AuthorChain(channel: config.channel, author: author, key: stranger).peek(payload))
         case .overdraft:
             let amount = node.spendable(0) + 1 + Amount(rng.below(100))
-            _ = node.submit(.transfer(to: target, token: 0, amount: amount))
-            return Attributable(participant: p, kind: "invalid-in-causal-past")
+            guard let op = node.submit(.transfer(to: target, token: 0, amount: amount)) else { return nil }
+            return Attributable(participant: p, kind: "invalid-in-causal-past", ops: [op.id])
         case .permission:
-            _ = node.submit(.transfer(to: target, token: 0, amount: 1))
-            return Attributable(participant: p, kind: "invalid-in-causal-past")
+            guard let op = node.submit(.transfer(to: target, token: 0, amount: 1)) else { return nil }
+            return Attributable(participant: p, kind: "invalid-in-causal-past", ops: [op.id])
         case .malformed:
             item = .bytes((0..<(20 + rng.index(100))).map { _ in UInt8(truncatingIfNeeded: rng.next()) })
         case .missingPredecessors:

@@ -28,7 +28,9 @@ enum EvidenceChecker {
                 if evidence.kind == "equivocation" { monitor.reach(.equivocationDetected) }
             }
             let kinds = Set(held.map { Attributable(participant: Int($0.culprit), kind: $0.kind) })
-            for act in attributable.sorted() where act.kind != "stale-proposal" && !kinds.contains(act) {
+            for act in attributable.sorted() where act.kind != "stale-proposal" && !kinds.contains(Attributable(participant: act.participant, kind: act.kind)) {
+                // Evidence can exist only once some honest node accepted every operation of the act.
+                guard act.ops.allSatisfy({ id in honestNodes.contains { $0.replica!.contains(id) } }) else { continue }
                 monitor.report(.evidenceCompleteness, at: now, nodes: [Int(node.index)], "node \(node.index) has no \(act.kind) evidence against participant \(act.participant)")
             }
         }
@@ -40,7 +42,8 @@ enum EvidenceChecker {
             }
         }
         if bonded {
-            for act in Set(attributable.map(\.participant)).sorted() where chain.contract.slashed[ParticipantIndex(act)] == nil {
+            let delivered = attributable.filter { act in act.ops.allSatisfy { id in honestNodes.contains { $0.replica!.contains(id) } } }
+            for act in Set(delivered.map(\.participant)).sorted() where chain.contract.slashed[ParticipantIndex(act)] == nil {
                 monitor.report(.evidenceCompleteness, at: now, nodes: [act], "participant \(act) misbehaved attributably but was never slashed on chain")
             }
         }

@@ -59,7 +59,7 @@ extension ChannelNode {
 
     /// Starts a checkpoint round of this node's current state: signs it and asks every peer.
     func startRound(final: Bool, now: SimInstant, out: inout [Send]) {
-        guard let duties, up, online, let replica, replica.pendingCount == 0 || !final else { return }
+        guard let duties, up, online, let replica else { return }
         let version = max(now.micros / 1000 + 1, duty.lastSignedVersion + 1)
         let checkpoint = replica.checkpoint(version: version, previous: duty.held?.checkpoint.version ?? 0, final: final)
         let digest = checkpoint.digest
@@ -94,7 +94,8 @@ extension ChannelNode {
     var finalRoundOpen: Bool { round.map { $0.final && !$0.complete } ?? false }
 
     /// Signs a checkpoint when it matches this node's state at its heads (and, for a final
-    /// checkpoint, when those heads are the node's whole state); asks for unknown heads.
+    /// checkpoint, when those heads are the node's whole state and the compensation list is
+    /// what it computes); asks for unknown heads.
     func answer(_ checkpoint: Checkpoint, final: Bool, from: Int, now: SimInstant, out: inout [Send]) {
         guard duties != nil, !refusingToSign, let replica, checkpoint.channel == config.channel else { return }
         if checkpoint.version == duty.lastSignedVersion, let last = duty.lastSigned, last.digest == checkpoint.digest {
@@ -112,7 +113,8 @@ extension ChannelNode {
             }
             return
         }
-        if final, replica.heads != checkpoint.heads || replica.pendingCount > 0 || replica.compensations != checkpoint.compensations { return }
+        // (Buffered operations are not state: a Byzantine author's may wait forever.)
+        if final, replica.heads != checkpoint.heads || replica.compensations != checkpoint.compensations { return }
         if !final, !checkpoint.compensations.isEmpty { return }
         // The state at the checkpoint's heads, extended from the last one checked when it can be.
         guard let state = replica.cursor(at: checkpoint.heads, from: cursor.take()) else { return }
@@ -177,10 +179,11 @@ extension ChannelNode {
             propose(final, out: &out)
             return
         }
-        if now >= proposeAt + duties.finalRoundTimeout {
-            if let held = duty.held { propose(held, out: &out) }
+        if now >= proposeAt + duties.finalRoundTimeout, let held = duty.held {
+            propose(held, out: &out)
             return
         }
+        // Nothing certified yet: keep trying for a final checkpoint (the network may heal).
         let stale = round.map { !$0.final || $0.checkpoint.heads != replica?.heads || now >= $0.startedAt + .seconds(1) } ?? true
         if stale { startRound(final: true, now: now, out: &out) }
     }

@@ -60,7 +60,6 @@ public final class LabRun {
     let keys: [KeyPair]
     /// Twin instances (Twins-style: same participant, same key), by network address.
     var twins: [Int: ChannelNode] = [:]
-    var retiredTwins: Set<Int> = []
     /// Records the run for a trace file (`nil`: not tracing).
     let recorder: TraceRecorder?
     /// Planted bugs of the system under test (twins get them too).
@@ -256,11 +255,8 @@ public final class LabRun {
             case .twin:
                 guard !inLiveness else { return }
                 actTwin(script)
-                if let every = script.every, now + every <= script.until {
-                    queue.schedule(at: now + every, .byzantine(index))
-                } else {
-                    retiredTwins.insert(twinAddress(script.participant))
-                }
+                // The twin instance lives on after its last action, like the original.
+                if let every = script.every, now + every <= script.until { queue.schedule(at: now + every, .byzantine(index)) }
             default:
                 guard !inLiveness else { return }
                 if let act = byzantineActor.act(script, node: node, key: keys[script.participant], now: now, out: &outgoing) {
@@ -352,7 +348,6 @@ public final class LabRun {
     /// The node at a network address: a participant's, or a live twin's.
     private func node(at address: Int) -> ChannelNode? {
         if address < nodes.count { return nodes[address] }
-        guard !retiredTwins.contains(address) else { return nil }
         return twins[address]
     }
 
@@ -381,9 +376,10 @@ public final class LabRun {
         let holders = config.participants.filter { $0.role.permissions.contains(.holdFunds) && Int($0.index) != p }.map(\.index)
         guard let target = script.target.map({ ParticipantIndex($0) }) ?? holders.first else { return }
         let a = original.submit(.transfer(to: target, token: 0, amount: 1))
-        let b = twin.submit(.transfer(to: target, token: 0, amount: 1))
+        // The twin decides for itself: the same state need not lead to the same choice.
+        let b = twin.submit(.transfer(to: target, token: 0, amount: 2))
         flush(from: p)
-        if a != nil, b != nil, a!.seq == b!.seq { attributable.insert(Attributable(participant: p, kind: "equivocation")) }
+        if let a, let b, a.seq == b.seq, a.id != b.id { attributable.insert(Attributable(participant: p, kind: "equivocation", ops: [a.id, b.id])) }
     }
 
     private func send(from: Int, to: Int, _ message: Message) {

@@ -1,0 +1,258 @@
+import ChannelCore
+import Foundation
+import GRDB
+
+/// The outcome of one generated scenario.
+public struct SeedResult: Sendable {
+    public let seed: UInt64
+    public let passed: Bool
+    public let traceHash: String
+    public let events: Int
+    /// Violated invariants, sorted, each once.
+    public let invariants: [String]
+    /// The first violation or unmet expectation, described.
+    public let detail: String
+    public let wallMillis: Double
+}
+
+/// A campaign database (SQLite through GRDB, WAL): one row per seed, written as each seed
+/// finishes, so a campaign killed at any moment resumes with no seed lost or run twice.
+public final class CampaignDatabase: @unchecked Sendable {
+    let pool: DatabasePool
+    public let path: String
+
+    public init(path: String) throws(TraceError) {
+        self.path = path
+        do {
+            pool = try DatabasePool(path: path)
+            try pool.write { db in
+                try db.execute(sql: "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)")
+                try db.execute(sql: """
+                    CREATE TABLE IF NOT EXISTS seeds (seed INTEGER PRIMARY KEY, passed INTEGER NOT NULL, trace_hash TEXT NOT NULL,
+                      events INTEGER NOT NULL, invariants TEXT NOT NULL, detail TEXT NOT NULL, wall_ms REAL NOT NULL, plants TEXT NOT NULL)
+                    """)
+                try db.execute(sql: "INSERT OR IGNORE INTO meta (key, value) VALUES ('format', 'chanlab-campaign'), ('version', '1')")
+                let format = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'format'")
+                guard format == "chanlab-campaign" else { throw TraceError(path: path, message: "not a chanlab campaign database") }
+            }
+        } catch let error as TraceError {
+            throw error
+        } catch let error as DatabaseError {
+            throw TraceError(path: path, message: "not a usable campaign database: \(error.message ?? "SQLite error \(error.resultCode)")")
+        } catch {
+            throw TraceError(path: path, message: "not a usable campaign database: \(error)")
+        }
+    }
+
+    /// Seeds already recorded.
+    public func done() throws(TraceError) -> Set<UInt64> {
+        do {
+            return try pool.read { db in Set(try Int64.fetchAll(db, sql: "SELECT seed FROM seeds").map { UInt64(bitPattern: $0) }) }
+        } catch { throw TraceError(path: path, message: "cannot read the campaign: \(error)") }
+    }
+
+    /// Records one seed (in its own transaction).
+    public func record(_ result: SeedResult, plants: [String]) throws(TraceError) {
+        do {
+            try pool.write { db in
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO seeds (seed, passed, trace_hash, events, invariants, detail, wall_ms, plants) VALUES (?,?,?,?,?,?,?,?)",
+                    arguments: [
+                        Int64(bitPattern: result.seed), result.passed ? 1 : 0, result.traceHash, result.events, result.invariants.joined(separator: ","),
+                        result.detail, result.wallMillis, plants.joined(separator: ","),
+                    ])
+            }
+        } catch { throw TraceError(path: path, message: "cannot record seed \(result.seed): \(error)") }
+    }
+
+    /// Failed seeds, in seed order.
+    public func failures() throws(TraceError) -> [(seed: UInt64, invariants: String, detail: String)] {
+        do {
+            return try pool.read { db in
+                try Row.fetchAll(db, sql: "SELECT seed, invariants, detail FROM seeds WHERE passed = 0 ORDER BY seed").map {
+                    (UInt64(bitPattern: $0["seed"] as Int64), $0["invariants"] as String, $0["detail"] as String)
+                }
+            }
+        } catch { throw TraceError(path: path, message: "cannot read the campaign: \(error)") }
+    }
+
+    /// Seeds recorded, and how many failed.
+    public func counts() throws(TraceError) -> (seeds: Int, failures: Int) {
+        do {
+            return try pool.read { db in
+                (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM seeds") ?? 0, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM seeds WHERE passed = 0") ?? 0)
+            }
+        } catch { throw TraceError(path: path, message: "cannot read the campaign: \(error)") }
+    }
+
+    /// Copies every seed of another campaign database into this one (shards merging).
+    /// Returns how many seeds were new here.
+    public func merge(from other: String) throws(TraceError) -> Int {
+        let source = try CampaignDatabase(path: other)
+        do {
+            let rows = try source.pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM seeds") }
+            return try pool.write { db in
+                var added = 0
+                for row in rows {
+                    try db.execute(
+                        sql: "INSERT OR IGNORE INTO seeds (seed, passed, trace_hash, events, invariants, detail, wall_ms, plants) VALUES (?,?,?,?,?,?,?,?)",
+                        arguments: [row["seed"], row["passed"], row["trace_hash"], row["events"], row["invariants"], row["detail"], row["wall_ms"], row["plants"]])
+                    added += db.changesCount
+                }
+                return added
+            }
+        } catch { throw TraceError(path: other, message: "cannot merge: \(error)") }
+    }
+}
+
+/// Fuzz campaigns: generated scenarios for a range of seeds, on several threads (each seed
+/// still deterministic), recorded per seed, sharded over machines, failures shrunk.
+public enum Campaign {
+    /// The seeds of `range` that shard `index` (1-based) of `count` covers: every `count`-th,
+    /// so the shards cover the range exactly once between them.
+    public static func shard(_ range: ClosedRange<UInt64>, index: Int, count: Int) -> [UInt64] {
+        precondition(count >= 1 && index >= 1 && index <= count)
+        return range.filter { ($0 - range.lowerBound) % UInt64(count) == UInt64(index - 1) }
+    }
+
+    /// Runs one generated scenario.
+    public static func run(seed: UInt64, plants: [String]) -> (result: SeedResult, generated: GeneratedScenario) {
+        let generated = ScenarioGenerator.generate(seed: seed)
+        return (run(generated, plants: plants), generated)
+    }
+
+    /// Runs a generated scenario through its YAML (exactly as a file of it would run).
+    public static func run(_ generated: GeneratedScenario, plants: [String]) -> SeedResult {
+        let scenario: Scenario
+        do { scenario = try ScenarioLoader.parse(generated.yaml, file: "fuzz-\(generated.seed).yaml") } catch {
+            return SeedResult(seed: generated.seed, passed: false, traceHash: "", events: 0, invariants: ["scenario"], detail: "\(error)", wallMillis: 0)
+        }
+        let (bugs, contract, lab) = Plants.bugs(named: plants)
+        let report = LabRun(scenario: scenario, bugs: bugs, contractBugs: contract, labBugs: lab).run()
+        let invariants = Array(Set(report.violations.map(\.invariant.rawValue))).sorted()
+        let detail = report.violations.first?.description ?? report.expectationFailures.first ?? ""
+        return SeedResult(
+            seed: generated.seed, passed: report.passed, traceHash: report.traceHash, events: report.events, invariants: invariants,
+            detail: detail, wallMillis: 0)
+    }
+
+    /// Shrinks a failing generated scenario: drops Byzantine scripts and faults, switches
+    /// settlement and link faults off, lowers participants, duration, rate and amounts, keeping
+    /// each step only if the run still violates one of the same invariants. At most
+    /// `runsMax` runs.
+    public static func shrink(_ failing: GeneratedScenario, invariants: [String], plants: [String], runsMax: Int = 300) -> (GeneratedScenario, Int) {
+        var best = failing
+        var runs = 0
+        func stillFails(_ candidate: GeneratedScenario) -> Bool {
+            guard runs < runsMax else { return false }
+            runs += 1
+            let result = run(candidate, plants: plants)
+            return !result.passed && !Set(result.invariants).isDisjoint(with: invariants)
+        }
+        var improved = true
+        while improved && runs < runsMax {
+            improved = false
+            for candidate in candidates(of: best) where candidate != best && candidate.scheduledEvents <= best.scheduledEvents {
+                if stillFails(candidate) {
+                    best = candidate
+                    improved = true
+                    break
+                }
+            }
+        }
+        return (best, runs)
+    }
+
+    /// Smaller variants of a scenario, the biggest cuts first.
+    static func candidates(of s: GeneratedScenario) -> [GeneratedScenario] {
+        var out = [GeneratedScenario]()
+        for index in s.byzantine.indices {
+            var c = s
+            c.byzantine.remove(at: index)
+            out.append(c)
+        }
+        for index in s.faults.indices {
+            var c = s
+            let removed = c.faults.remove(at: index)
+            // A partition goes with its heal, a crash with its restart.
+            if removed.yaml.hasPrefix("partition") { c.faults.removeAll { $0.yaml.hasPrefix("heal") } }
+            if removed.yaml.hasPrefix("heal") { c.faults.removeAll { $0.yaml.hasPrefix("partition") } }
+            if removed.yaml.hasPrefix("crash") { c.faults.removeAll { $0.yaml.hasPrefix("restart") } }
+            if removed.yaml.hasPrefix("restart") { c.faults.removeAll { $0.yaml.hasPrefix("crash") } }
+            out.append(c)
+        }
+        if s.settlement { var c = s; c.settlement = false; out.append(c) }
+        if s.lossPercent + s.duplicatePercent + s.reorderPercent > 0 {
+            var c = s
+            (c.lossPercent, c.duplicatePercent, c.reorderPercent) = (0, 0, 0)
+            out.append(c)
+        }
+        if s.ratePerSecond > 1 { var c = s; c.ratePerSecond = max(1, s.ratePerSecond / 2); out.append(c) }
+        if s.durationMillis > 1000 {
+            var c = s
+            c.durationMillis = max(1000, s.durationMillis / 2)
+            c.faults = c.faults.filter { $0.atMillis <= c.durationMillis }
+            c.byzantine = c.byzantine.compactMap { script in
+                guard script.fromMillis <= c.durationMillis else { return nil }
+                var script = script
+                script.untilMillis = min(script.untilMillis, c.durationMillis)
+                return script
+            }
+            out.append(c)
+        }
+        let usedByScripts = (s.byzantine.map(\.participant) + [1]).max() ?? 1
+        if s.participants > max(2, usedByScripts + 1), !s.faults.contains(where: { $0.yaml.contains("\(s.participants - 1)") }) {
+            var c = s
+            c.participants -= 1
+            out.append(c)
+        }
+        if s.amountMax > 1 { var c = s; c.amountMax = max(1, s.amountMax / 2); out.append(c) }
+        if s.deposit > 10 { var c = s; c.deposit = max(10, s.deposit / 2); out.append(c) }
+        return out
+    }
+}
+
+/// Runs seeds on several threads. Each seed is one independent, deterministic run; results
+/// are recorded one at a time, as they finish.
+public final class CampaignRunner: @unchecked Sendable {
+    private let lock = NSLock()
+    private var next = 0
+    private let seeds: [UInt64]
+    private let plants: [String]
+    private let stop: @Sendable () -> Bool
+    private let onResult: @Sendable (SeedResult, GeneratedScenario) -> Void
+
+    /// - Parameters:
+    ///   - stop: asked before each seed; true stops taking new seeds (a time budget).
+    ///   - onResult: called for each finished seed, one call at a time.
+    public init(
+        seeds: [UInt64], plants: [String], stop: @escaping @Sendable () -> Bool,
+        onResult: @escaping @Sendable (SeedResult, GeneratedScenario) -> Void
+    ) {
+        self.seeds = seeds
+        self.plants = plants
+        self.stop = stop
+        self.onResult = onResult
+    }
+
+    /// Runs every seed (or until `stop`) on `jobs` threads and returns when all are done.
+    public func run(jobs: Int) {
+        precondition(jobs >= 1 && jobs <= 256, "jobs must be 1...256")
+        DispatchQueue.concurrentPerform(iterations: jobs) { _ in
+            while true {
+                lock.lock()
+                guard next < seeds.count, !stop() else {
+                    lock.unlock()
+                    return
+                }
+                let seed = seeds[next]
+                next += 1
+                lock.unlock()
+                let (result, generated) = Campaign.run(seed: seed, plants: plants)
+                lock.lock()
+                onResult(result, generated)
+                lock.unlock()
+            }
+        }
+    }
+}
