@@ -133,6 +133,40 @@ import Testing
         #expect(two.status == 2)
     }
 
+    @Test func fuzzResumesAfterKillAndShardsMerge() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("chanlab-fuzz-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // Killed with SIGKILL partway, then resumed: every seed recorded exactly once.
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = ["fuzz", "--seeds", "1..80", "--jobs", "2", "--db", dir + "/c.sqlite", "--no-shrink"]
+        process.currentDirectoryURL = Self.repository
+        process.standardError = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        Thread.sleep(forTimeInterval: 1.0)
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        let resumed = try Self.run(["fuzz", "--seeds", "1..80", "--jobs", "2", "--db", dir + "/c.sqlite", "--no-shrink"])
+        #expect(resumed.status == 0, "\(resumed.out) \(resumed.err)")
+        #expect(resumed.out.contains("already in the database"), "\(resumed.out)")
+        let merged = try Self.run(["fuzz", "--merge", dir + "/c.sqlite", "--db", dir + "/m.sqlite"])
+        #expect(merged.out.contains(": 80 seeds, 0 failed"), "\(merged.out)")
+        // Two shards, merged, cover the range once.
+        for shard in ["1/2", "2/2"] {
+            let run = try Self.run(["fuzz", "--seeds", "1..30", "--shard", shard, "--db", dir + "/s\(shard.first!).sqlite", "--no-shrink"])
+            #expect(run.status == 0)
+        }
+        let both = try Self.run(["fuzz", "--merge", dir + "/s1.sqlite", "--merge", dir + "/s2.sqlite", "--db", dir + "/all.sqlite"])
+        #expect(both.out.contains(": 30 seeds, 0 failed"), "\(both.out)")
+        let planted = try Self.run(["fuzz", "--seeds", "1..20", "--plant", "credit-without-debit", "--regressions", dir + "/regressions", "--shrink-max", "1"])
+        #expect(planted.status == 1)
+        #expect(planted.out.contains("reproduce: chanlab run \(dir)/regressions/fuzz-"), "\(planted.out)")
+        let bad = try Self.run(["fuzz", "--seeds", "9..1"])
+        #expect(bad.status == 2)
+    }
+
     @Test func checkDeterminismPassesAndListPlantsNamesThem() throws {
         let file = try Self.tempFile(Self.small)
         let result = try Self.run(["run", file, "--check-determinism"])
