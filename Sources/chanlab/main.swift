@@ -274,6 +274,9 @@ struct Fuzz: ParsableCommand {
     @Option(help: "Shrink at most this many failures.")
     var shrinkMax: Int = 3
 
+    @Flag(help: "Stop taking new seeds after the first failure.")
+    var stopOnFailure = false
+
     func run() throws {
         if listPlants {
             for entry in Plants.named { print("\(entry.name)\t\(entry.what)") }
@@ -327,7 +330,7 @@ struct Fuzz: ParsableCommand {
         let mine = Campaign.shard(range, index: shardIndex, count: shardCount)
         let done = try database?.done() ?? []
         let todo = mine.filter { !done.contains($0) }
-        let progress = FuzzProgress(total: todo.count, database: database, plants: plant, budget: timeBudget)
+        let progress = FuzzProgress(total: todo.count, database: database, plants: plant, budget: timeBudget, stopOnFailure: stopOnFailure)
         let runner = CampaignRunner(
             seeds: todo, plants: plant, stop: { progress.overBudget() }, onResult: { result, generated in progress.record(result, generated) })
         runner.run(jobs: jobs)
@@ -373,7 +376,10 @@ final class FuzzProgress: @unchecked Sendable {
     private(set) var failures: [(SeedResult, GeneratedScenario)] = []
     private(set) var databaseError: TraceError?
 
-    init(total: Int, database: CampaignDatabase?, plants: [String], budget: Double?) {
+    let stopOnFailure: Bool
+
+    init(total: Int, database: CampaignDatabase?, plants: [String], budget: Double?, stopOnFailure: Bool) {
+        self.stopOnFailure = stopOnFailure
         self.total = total
         self.database = database
         self.plants = plants
@@ -381,6 +387,7 @@ final class FuzzProgress: @unchecked Sendable {
     }
 
     func overBudget() -> Bool {
+        if stopOnFailure && !failures.isEmpty { return true }
         guard let budget else { return false }
         return elapsedMillis(since: start) / 1000 >= budget
     }

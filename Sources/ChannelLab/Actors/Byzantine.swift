@@ -56,6 +56,12 @@ public enum ByzantineStrategy: Hashable, Sendable, CustomStringConvertible {
     case mutate(Mutation)
     /// Submits forged equivocation evidence against an honest participant (`target`) for slashing.
     case frame
+    /// Sends `finalize` as soon as a proposal appears (a correct contract refuses it).
+    case hastyFinalize
+    /// Challenges every proposal with the oldest certificate it holds.
+    case challengeOldest
+    /// Claims its payout again after being paid.
+    case claimTwice
 
     public var description: String {
         switch self {
@@ -71,13 +77,24 @@ public enum ByzantineStrategy: Hashable, Sendable, CustomStringConvertible {
         case .amnesia: return "amnesia"
         case let .mutate(mutation): return "mutate \(mutation.rawValue)"
         case .frame: return "frame"
+        case .hastyFinalize: return "hasty-finalize"
+        case .challengeOldest: return "challenge-oldest"
+        case .claimTwice: return "claim-twice"
+        }
+    }
+
+    /// Behaviours that stop at `until` (the chain-side ones last to the end of the run).
+    var endsAtUntil: Bool {
+        switch self {
+        case .withhold, .offline, .refuseSign, .censor: return true
+        default: return false
         }
     }
 
     /// Strategies that hold from `from` to `until` rather than act at instants.
     var isBehaviour: Bool {
         switch self {
-        case .withhold, .offline, .refuseSign, .censor: return true
+        case .withhold, .offline, .refuseSign, .censor, .hastyFinalize, .challengeOldest, .claimTwice: return true
         default: return false
         }
     }
@@ -147,7 +164,7 @@ struct ByzantineActor {
             return nil
         case let .invalid(kind):
             return invalid(kind, script: script, node: node, key: key, target: target, cites: Array(cites), out: &out)
-        case .withhold, .offline, .refuseSign, .censor:
+        case .withhold, .offline, .refuseSign, .censor, .hastyFinalize, .challengeOldest, .claimTwice:
             return nil
         case let .flood(count):
             var items = [WireItem]()
@@ -165,8 +182,10 @@ struct ByzantineActor {
             guard let oldest = node.duty.oldest else { return nil }
             out.append(Send(to: node.chainAddress, message: .chainTx(.propose(oldest))))
             node.duty.proposed = oldest
-            // Attributable when it signed a checkpoint after holding a newer certificate.
-            return (node.duty.lastSigned.map { _ in node.duty.held?.checkpoint.version ?? 0 } ?? 0) > oldest.checkpoint.version
+            // And it pushes for finalization at once (a correct contract waits for the window).
+            node.byzantineBehaviour.insert(.hastyFinalize)
+            // Attributable when a certificate shows it signed after holding a newer one.
+            return node.duty.stalenessProof(against: ParticipantIndex(p), proposed: oldest.checkpoint.version) != nil
                 ? Attributable(participant: p, kind: "stale-proposal") : nil
         case .amnesia:
             let hadOperations = node.author.nextSeq > 1

@@ -110,6 +110,11 @@ public enum ScenarioGenerator {
         ("mutate", Mutation.allCases.map { "mutation: \($0.rawValue)" }),
     ]
 
+    /// Chain-side strategies, drawn only when the channel settles.
+    static let chainStrategies: [(String, [String])] = [
+        ("stale-proposal", [""]), ("frame", [""]), ("hasty-finalize", [""]), ("challenge-oldest", [""]), ("claim-twice", [""]),
+    ]
+
     /// The small profile: 3–6 participants, a few seconds, every feature switched on or off by the seed.
     public static func generate(seed: UInt64) -> GeneratedScenario {
         var rng = SeededRandom(seed: seed, stream: "swarm")
@@ -132,6 +137,7 @@ public enum ScenarioGenerator {
             faults.append(.init(atMillis: min(duration, at + 300 + rng.index(1500)), yaml: "restart: \(who)"))
         }
         if on(20) { faults.append(.init(atMillis: 500 + rng.index(duration / 2), yaml: "congest: \(1 + rng.index(3))s")) }
+        let settles = on(40)
         var byzantine = [GeneratedScenario.Script]()
         if on(50) {
             let count = 1 + (participants >= 5 && on(30) ? 1 : 0)
@@ -139,13 +145,17 @@ public enum ScenarioGenerator {
             for _ in 0..<count {
                 let who = participants - 1 - used.count
                 used.insert(who)
-                let (strategy, extras) = strategies[rng.index(strategies.count)]
+                // With settlement on, chain-side strategies join the draw.
+                let pool = settles ? strategies + chainStrategies : strategies
+                let (strategy, extras) = pool[rng.index(pool.count)]
                 let extra = extras[rng.index(extras.count)]
                 let from = 200 + rng.index(duration / 2)
-                let until = min(duration, from + 500 + rng.index(duration / 2))
+                let lasting = ["withhold", "offline", "refuse-sign", "censor", "hasty-finalize", "challenge-oldest", "claim-twice"].contains(strategy)
+                let until = lasting && ["hasty-finalize", "challenge-oldest", "claim-twice"].contains(strategy)
+                    ? duration : min(duration, from + 500 + rng.index(duration / 2))
                 let repeats = ["equivocate", "twin", "flood", "invalid", "mutate"].contains(strategy) && on(50)
                 byzantine.append(.init(
-                    participant: who, strategy: strategy, extra: extra, fromMillis: from, untilMillis: repeats ? until : (["withhold", "offline", "refuse-sign", "censor"].contains(strategy) ? until : from),
+                    participant: who, strategy: strategy, extra: extra, fromMillis: from, untilMillis: repeats || lasting ? until : from,
                     everyMillis: repeats ? 300 + rng.index(700) : nil))
             }
         }
@@ -153,7 +163,7 @@ public enum ScenarioGenerator {
             seed: seed, participants: participants, deposit: 100 + rng.index(900), durationMillis: duration,
             latencyMinMillis: 1 + rng.index(10), latencyMaxMillis: 20 + rng.index(60),
             lossPercent: on(50) ? rng.index(15) : 0, duplicatePercent: on(30) ? rng.index(10) : 0, reorderPercent: on(30) ? rng.index(20) : 0,
-            faults: faults, ratePerSecond: 2 + rng.index(15), amountMax: 5 + rng.index(50), settlement: on(40), bond: 100 + rng.index(400),
+            faults: faults, ratePerSecond: 2 + rng.index(15), amountMax: 5 + rng.index(50), settlement: settles, bond: 100 + rng.index(400),
             byzantine: byzantine)
     }
 }

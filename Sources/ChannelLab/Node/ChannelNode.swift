@@ -74,6 +74,9 @@ public final class ChannelNode {
     var withholding = false
     /// Whether a Byzantine script drives this node (its own operations may then be refused).
     var byzantine = false
+    /// Chain-side misbehaviour a Byzantine script switches on (the same switches as the
+    /// planted node bugs: hasty finalize, challenge with the oldest certificate, claim twice).
+    var byzantineBehaviour = LabBugs()
     var refusingToSign = false
     var censoring = false
     /// Installed on every replica the node creates (checkers watch every application).

@@ -8,6 +8,10 @@ struct DutyState {
     var held: SignedCheckpoint?
     /// The oldest one it ever held (only the `challenge-with-oldest` plant uses it).
     var oldest: SignedCheckpoint?
+    /// The newest certificates it held, newest last (stale-proposal evidence searches them).
+    var history: [SignedCheckpoint] = []
+    /// Most certificates kept in `history`.
+    static let historyMax = 32
     /// The highest version this node signed, and what it signed at that version.
     var lastSignedVersion: UInt64 = 0
     var lastSigned: (digest: Digest32, signature: CheckpointSignature)?
@@ -31,6 +35,14 @@ struct DutyState {
     var extraClaims: Set<TokenID> = []
 }
 
+extension DutyState {
+    /// A certificate held whose checkpoint `proposer` signed after holding a certificate newer
+    /// than `proposed` (its `previous` is newer): proof that proposing `proposed` is stale.
+    func stalenessProof(against proposer: ParticipantIndex, proposed: UInt64) -> SignedCheckpoint? {
+        history.last { held in held.checkpoint.previous > proposed && held.signatures.contains { $0.signer == proposer } }
+    }
+}
+
 /// A checkpoint round this node coordinates.
 struct CheckpointRound {
     let checkpoint: Checkpoint
@@ -49,6 +61,9 @@ extension ChannelNode {
     static let resendBlocks: UInt64 = 3
 
     var frozen: Bool { duty.frozen }
+
+    /// Planted node bugs plus what a Byzantine script switched on.
+    var behaviour: LabBugs { labBugs.union(byzantineBehaviour) }
 
     var chainAddress: Int { config.participants.count }
 
@@ -164,6 +179,8 @@ extension ChannelNode {
         guard signed.checkpoint.version > (duty.held?.checkpoint.version ?? 0) else { return }
         duty.held = signed
         if duty.oldest == nil { duty.oldest = signed }
+        if duty.history.count >= DutyState.historyMax { duty.history.removeFirst() }
+        duty.history.append(signed)
         duty.lastCertificateAt = now
     }
 
@@ -214,9 +231,9 @@ extension ChannelNode {
         duty.chainSettling = status.proposal != nil || status.final != nil
         // A proposal on chain closes the channel: no more operations, only disputes and payouts.
         if duty.chainSettling { freeze() }
-        if let proposal = status.proposal, let proposer = status.proposer, let held = duty.held,
-            let signature = held.signatures.first(where: { $0.signer == proposer }),
-            held.checkpoint.previous > proposal.checkpoint.version, !status.slashed.contains(proposer), !labBugs.contains(.neverSlash)
+        if let proposal = status.proposal, let proposer = status.proposer, !status.slashed.contains(proposer), !labBugs.contains(.neverSlash),
+            let held = duty.stalenessProof(against: proposer, proposed: proposal.checkpoint.version),
+            let signature = held.signatures.first(where: { $0.signer == proposer })
         {
             // The proposer signed a checkpoint after holding a newer certificate than it proposed.
             let evidence = Evidence.staleProposal(StaleProposalEvidence(
@@ -224,12 +241,12 @@ extension ChannelNode {
             send(.slash(evidence), key: "slash-stale-\(proposer)", status: status, out: &out)
         }
         if let proposal = status.proposal {
-            if labBugs.contains(.challengeWithOldest), let oldest = duty.oldest, oldest.checkpoint != proposal.checkpoint {
+            if behaviour.contains(.challengeWithOldest), let oldest = duty.oldest, oldest.checkpoint != proposal.checkpoint {
                 send(.challenge(oldest), key: "challenge", status: status, out: &out)
             } else if let held = duty.held, held.checkpoint.version > proposal.checkpoint.version, status.height <= status.deadline {
                 send(.challenge(held), key: "challenge-\(held.checkpoint.version)", status: status, out: &out)
             }
-            if status.height > status.deadline || labBugs.contains(.hastyFinalize), !labBugs.contains(.neverFinalize) {
+            if status.height > status.deadline || behaviour.contains(.hastyFinalize), !labBugs.contains(.neverFinalize) {
                 send(.finalize, key: "finalize", status: status, out: &out)
             }
         } else if status.final == nil, let proposed = duty.proposed {
@@ -244,7 +261,7 @@ extension ChannelNode {
             }
             for token in config.tokens {
                 let paid = status.paidTokens.contains(token)
-                if paid && (!labBugs.contains(.claimTwice) || duty.extraClaims.contains(token)) { continue }
+                if paid && (!behaviour.contains(.claimTwice) || duty.extraClaims.contains(token)) { continue }
                 // Pace before proving: a proof may cost a replay of the final closure.
                 guard paid || due("claim-\(token)", status) else { continue }
                 guard let proof = replica.balanceProof(index, token, at: final.checkpoint), proof.account.total > 0 else { continue }

@@ -44,6 +44,8 @@ public final class LabRun {
     var inLiveness = false
     var finished = false
     var convergedAt: SimInstant?
+    /// Since when settlement has had nothing left to do (the run then waits a few blocks).
+    var settledSince: SimInstant?
     var everPartitioned = false
     var everCrashed = false
     var everOffline = false
@@ -186,7 +188,7 @@ public final class LabRun {
         for (index, fault) in scenario.faults.enumerated() { queue.schedule(at: fault.at, .fault(index)) }
         for (index, script) in scenario.byzantine.enumerated() {
             queue.schedule(at: script.from, .byzantine(index))
-            if script.strategy.isBehaviour { queue.schedule(at: script.until, .byzantineEnd(index)) }
+            if script.strategy.endsAtUntil { queue.schedule(at: script.until, .byzantineEnd(index)) }
         }
         queue.schedule(at: SimInstant(micros: scenario.blockInterval.micros), .block)
         queue.schedule(at: SimInstant(micros: scenario.duration.micros), .livenessStart)
@@ -246,6 +248,9 @@ public final class LabRun {
             let script = scenario.byzantine[index]
             let node = nodes[script.participant]
             switch script.strategy {
+            case .hastyFinalize: node.byzantineBehaviour.insert(.hastyFinalize)
+            case .challengeOldest: node.byzantineBehaviour.insert(.challengeWithOldest)
+            case .claimTwice: node.byzantineBehaviour.insert(.claimTwice)
             case .withhold: node.withholding = true
             case .offline:
                 node.setOnline(false, at: now)
@@ -269,6 +274,9 @@ public final class LabRun {
             let script = scenario.byzantine[index]
             let node = nodes[script.participant]
             switch script.strategy {
+            case .hastyFinalize: node.byzantineBehaviour.remove(.hastyFinalize)
+            case .challengeOldest: node.byzantineBehaviour.remove(.challengeWithOldest)
+            case .claimTwice: node.byzantineBehaviour.remove(.claimTwice)
             case .withhold: node.withholding = false
             case .offline: node.setOnline(true, at: now)
             case .refuseSign: node.refusingToSign = false
@@ -469,7 +477,16 @@ public final class LabRun {
     }
 
     private func checkLiveness() {
-        let settled = settlement?.isQuiet(chain: chain, nodes: nodes) ?? true
+        var settled = settlement?.isQuiet(chain: chain, nodes: nodes) ?? true
+        if settled, settlement != nil {
+            // Settled for three blocks: late transactions (a Byzantine second claim, say)
+            // are executed and checked before the run ends.
+            let since = settledSince ?? now
+            settledSince = since
+            settled = now >= since + SimDuration(micros: 3 * scenario.blockInterval.micros)
+        } else {
+            settledSince = nil
+        }
         if settled, isConverged() {
             convergedAt = now
             if everPartitioned { monitor.reach(.convergedAfterPartition) }

@@ -124,8 +124,9 @@ private struct Parser {
             scenario.byzantine = try reader.sequence(node, "byzantine").map { item throws(ScenarioError) in
                 try byzantine(item, count: count, duration: duration, roles: roles)
             }
-            if scenario.byzantine.contains(where: { $0.strategy == .staleProposal }), scenario.settlement == nil {
-                throw reader.error(node, "a stale-proposal script needs a settlement section")
+            let chainSide: [ByzantineStrategy] = [.staleProposal, .hastyFinalize, .challengeOldest, .claimTwice]
+            if let script = scenario.byzantine.first(where: { chainSide.contains($0.strategy) }), scenario.settlement == nil {
+                throw reader.error(node, "a \(script.strategy) script needs a settlement section")
             }
         }
         if let node = top["expect"] { scenario.expect = try expectations(node, count: count, settles: scenario.settlement != nil) }
@@ -419,7 +420,7 @@ private struct Parser {
         let who = try participant(try reader.require(map, "participant", in: "byzantine script", at: node), count: count, "byzantine.participant")
         let doNode = try reader.require(map, "do", in: "byzantine script", at: node)
         let name = try reader.string(doNode, "byzantine.do")
-        let names = ["equivocate", "twin", "invalid", "withhold", "offline", "refuse-sign", "censor", "flood", "stale-proposal", "amnesia", "mutate", "frame"]
+        let names = ["equivocate", "twin", "invalid", "withhold", "offline", "refuse-sign", "censor", "flood", "stale-proposal", "amnesia", "mutate", "frame", "hasty-finalize", "challenge-oldest", "claim-twice"]
         let strategy: ByzantineStrategy
         switch name {
         case "equivocate": strategy = .equivocate
@@ -450,6 +451,9 @@ private struct Parser {
             }
             strategy = .mutate(mutation)
         case "frame": strategy = .frame
+        case "hasty-finalize": strategy = .hastyFinalize
+        case "challenge-oldest": strategy = .challengeOldest
+        case "claim-twice": strategy = .claimTwice
         default:
             throw reader.error(doNode, "unknown Byzantine strategy '\(name)' (expected one of: \(names.joined(separator: ", ")))")
         }
