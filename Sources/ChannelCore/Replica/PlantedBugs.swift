@@ -13,6 +13,10 @@ public struct PlantedBugs: OptionSet, Sendable, Hashable {
     public static let creditWithoutDebit = PlantedBugs(rawValue: 1 << 2)
     /// Forget the second operation of an equivocation instead of keeping both.
     public static let dropEquivocations = PlantedBugs(rawValue: 1 << 3)
+    /// Accept an operation whose predecessors are not all known yet, instead of buffering it.
+    public static let acceptUnknownPredecessors = PlantedBugs(rawValue: 1 << 4)
+    /// Lose equivocation evidence when a replica is rebuilt from the durable log.
+    public static let loseEvidenceOnRestart = PlantedBugs(rawValue: 1 << 5)
 
     /// Every planted bug with its name, for listings and command-line flags.
     public static let named: [(name: String, bug: PlantedBugs)] = [
@@ -20,5 +24,7 @@ public struct PlantedBugs: OptionSet, Sendable, Hashable {
         ("skip-balance-check", .skipBalanceCheck),
         ("credit-without-debit", .creditWithoutDebit),
         ("drop-equivocations", .dropEquivocations),
+        ("accept-unknown-predecessors", .acceptUnknownPredecessors),
+        ("lose-evidence-on-restart", .loseEvidenceOnRestart),
     ]
 }

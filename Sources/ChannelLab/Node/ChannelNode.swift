@@ -362,7 +362,7 @@ public final class ChannelNode {
         var lastOwn: SignedOperation?
         ownNet.removeAll()
         usedReceipts.removeAll()
-        _ = replica.receive(batch: log.entries, preverified: true)
+        replica.restore(from: log.entries)
         for op in log.entries {
             if op.author == index {
                 if lastOwn == nil || op.seq > lastOwn!.seq { lastOwn = op }

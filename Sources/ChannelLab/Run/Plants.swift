@@ -63,6 +63,8 @@ public enum Plants {
         case "skip-balance-check": return "the ledger does not check balances before debits"
         case "credit-without-debit": return "a transfer credits the recipient without debiting the sender"
         case "drop-equivocations": return "the replica drops the second half of an equivocation"
+        case "accept-unknown-predecessors": return "the replica accepts operations whose predecessors it does not have"
+        case "lose-evidence-on-restart": return "a replica rebuilt from the log after a crash forgets the equivocations it had seen"
         default: return name
         }
     }
