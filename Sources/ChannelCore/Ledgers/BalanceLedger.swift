@@ -351,7 +351,8 @@ public struct BalanceLedger: Sendable {
             guard permissions.contains(.holdFunds) else { return .notPermitted(role: author.role) }
             guard config.hasToken(token) else { return .unknownToken(token) }
             if let rejection = checkBalance(op.author, token, amount, bugs) { return rejection }
-            credit(AccountKey(participant: op.author, token: token), balance: -Int128(amount), locked: Int128(amount))
+            let counted = bugs.contains(.countLockedTwice) ? Int128(amount) * 2 : Int128(amount)
+            credit(AccountKey(participant: op.author, token: token), balance: -Int128(amount), locked: counted)
             setLock(op.id, LockRecord(owner: op.author, token: token, amount: amount, untilHeight: untilHeight, released: false))
             return nil
         case let .unlock(lockID):

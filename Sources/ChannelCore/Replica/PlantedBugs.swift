@@ -17,6 +17,8 @@ public struct PlantedBugs: OptionSet, Sendable, Hashable {
     public static let acceptUnknownPredecessors = PlantedBugs(rawValue: 1 << 4)
     /// Lose equivocation evidence when a replica is rebuilt from the durable log.
     public static let loseEvidenceOnRestart = PlantedBugs(rawValue: 1 << 5)
+    /// Count a lock's amount twice in the locked balance.
+    public static let countLockedTwice = PlantedBugs(rawValue: 1 << 6)
 
     /// Every planted bug with its name, for listings and command-line flags.
     public static let named: [(name: String, bug: PlantedBugs)] = [
@@ -26,5 +28,6 @@ public struct PlantedBugs: OptionSet, Sendable, Hashable {
         ("drop-equivocations", .dropEquivocations),
         ("accept-unknown-predecessors", .acceptUnknownPredecessors),
         ("lose-evidence-on-restart", .loseEvidenceOnRestart),
+        ("count-locked-twice", .countLockedTwice),
     ]
 }

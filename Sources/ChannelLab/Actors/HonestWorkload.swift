@@ -25,12 +25,13 @@ struct HonestWorkload {
         case transfer(to: ParticipantIndex, amount: Amount)
         case deposit(Amount)
         case withdraw(Amount)
+        case lock(Amount)
         case nothing
     }
 
     /// Chooses the next action given what the node may spend.
     mutating func next(spendable: Amount) -> Action {
-        let total = spec.transferWeight + spec.depositWeight + spec.withdrawWeight
+        let total = spec.transferWeight + spec.depositWeight + spec.withdrawWeight + spec.lockWeight
         let roll = rng.below(total)
         let amount = Amount(spec.amountMin + rng.below(spec.amountMax - spec.amountMin + 1))
         if roll < spec.depositWeight { return .deposit(amount) }
@@ -41,6 +42,7 @@ struct HonestWorkload {
             guard !candidates.isEmpty else { return .nothing }
             return .transfer(to: ParticipantIndex(candidates[rng.index(candidates.count)]), amount: spend)
         }
-        return .withdraw(spend)
+        if roll < spec.depositWeight + spec.transferWeight + spec.withdrawWeight { return .withdraw(spend) }
+        return .lock(spend)
     }
 }

@@ -33,6 +33,8 @@ public struct GeneratedScenario: Sendable, Hashable {
     public var faults: [Fault]
     public var ratePerSecond: Int
     public var amountMax: Int
+    /// Whether the workload also locks funds.
+    public var locks: Bool = false
     public var settlement: Bool
     public var bond: Int
     public var byzantine: [Script]
@@ -80,6 +82,7 @@ public struct GeneratedScenario: Sendable, Hashable {
             lines.append("  - participants: [\(holders.map { "\($0)" }.joined(separator: ", "))]")
             lines.append("    rate: \(ratePerSecond)")
             lines.append("    amount: [1, \(amountMax)]")
+            if locks { lines.append("    mix: {transfer: 70, deposit: 10, withdraw: 10, lock: 10}") }
             if settlement { lines.append("    until: \(durationMillis * 2 / 3)ms") }
         }
         if !byzantine.isEmpty {
@@ -138,6 +141,7 @@ public enum ScenarioGenerator {
         }
         if on(20) { faults.append(.init(atMillis: 500 + rng.index(duration / 2), yaml: "congest: \(1 + rng.index(3))s")) }
         let settles = on(40)
+        let locks = on(30)
         var byzantine = [GeneratedScenario.Script]()
         if on(50) {
             let count = 1 + (participants >= 5 && on(30) ? 1 : 0)
@@ -163,7 +167,7 @@ public enum ScenarioGenerator {
             seed: seed, participants: participants, deposit: 100 + rng.index(900), durationMillis: duration,
             latencyMinMillis: 1 + rng.index(10), latencyMaxMillis: 20 + rng.index(60),
             lossPercent: on(50) ? rng.index(15) : 0, duplicatePercent: on(30) ? rng.index(10) : 0, reorderPercent: on(30) ? rng.index(20) : 0,
-            faults: faults, ratePerSecond: 2 + rng.index(15), amountMax: 5 + rng.index(50), settlement: settles, bond: 100 + rng.index(400),
+            faults: faults, ratePerSecond: 2 + rng.index(15), amountMax: 5 + rng.index(50), locks: locks, settlement: settles, bond: 100 + rng.index(400),
             byzantine: byzantine)
     }
 }

@@ -31,6 +31,9 @@ enum EvidenceChecker {
             for act in attributable.sorted() where act.kind != "stale-proposal" && !kinds.contains(Attributable(participant: act.participant, kind: act.kind)) {
                 // Evidence can exist only once some honest node accepted every operation of the act.
                 guard act.ops.allSatisfy({ id in honestNodes.contains { $0.replica!.contains(id) } }) else { continue }
+                // An overdraft that concurrent credits cover in the total order applies: the
+                // system builds evidence from refusals, so only a refused one must have it.
+                if act.kind == "invalid-in-causal-past", !act.ops.contains(where: { node.replica!.ledgerRejection(of: $0) != nil }) { continue }
                 monitor.report(.evidenceCompleteness, at: now, nodes: [Int(node.index)], "node \(node.index) has no \(act.kind) evidence against participant \(act.participant)")
             }
         }
@@ -42,7 +45,10 @@ enum EvidenceChecker {
             }
         }
         if bonded {
-            let delivered = attributable.filter { act in act.ops.allSatisfy { id in honestNodes.contains { $0.replica!.contains(id) } } }
+            let delivered = attributable.filter { act in
+                act.ops.allSatisfy { id in honestNodes.contains { $0.replica!.contains(id) } }
+                    && (act.kind != "invalid-in-causal-past" || act.ops.contains { id in honestNodes.contains { $0.replica!.ledgerRejection(of: id) != nil } })
+            }
             for act in Set(delivered.map(\.participant)).sorted() where chain.contract.slashed[ParticipantIndex(act)] == nil {
                 monitor.report(.evidenceCompleteness, at: now, nodes: [act], "participant \(act) misbehaved attributably but was never slashed on chain")
             }

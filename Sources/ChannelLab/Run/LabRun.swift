@@ -311,6 +311,9 @@ public final class LabRun {
             if node.submit(.transfer(to: to, token: token, amount: spend)) != nil { submitted += 1 }
         case let .withdraw(amount):
             if node.submit(.withdraw(token: token, amount: amount)) != nil { submitted += 1 }
+        case let .lock(amount):
+            // Locked until a chain height the run never reaches.
+            if node.submit(.lock(token: token, amount: amount, untilHeight: 1 << 40)) != nil { submitted += 1 }
         case let .deposit(amount):
             send(from: participant, to: chainAddress, .depositRequest(request: node.takeRequestID(), token: token, amount: amount))
         case .nothing:

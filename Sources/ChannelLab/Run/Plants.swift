@@ -64,6 +64,7 @@ public enum Plants {
         case "credit-without-debit": return "a transfer credits the recipient without debiting the sender"
         case "drop-equivocations": return "the replica drops the second half of an equivocation"
         case "accept-unknown-predecessors": return "the replica accepts operations whose predecessors it does not have"
+        case "count-locked-twice": return "a lock adds twice its amount to the locked balance"
         case "lose-evidence-on-restart": return "a replica rebuilt from the log after a crash forgets the equivocations it had seen"
         default: return name
         }

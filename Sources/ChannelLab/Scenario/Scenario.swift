@@ -47,6 +47,8 @@ public struct WorkloadSpec: Hashable, Sendable {
     public var transferWeight: UInt64
     public var depositWeight: UInt64
     public var withdrawWeight: UInt64
+    /// Locks (funds moved to the author's locked balance until a chain height far ahead).
+    public var lockWeight: UInt64 = 0
     public var amountMin: UInt64
     public var amountMax: UInt64
     /// Recipients; empty means any other participant that can hold funds.
