@@ -163,6 +163,31 @@ public enum Campaign {
         return (best, runs)
     }
 
+    /// The scenario with one honest participant fewer: the last index goes, and a Byzantine
+    /// script on it moves to the highest honest index left. `nil` when none can go (two
+    /// participants left, or faults name the indices involved).
+    static func withoutOneParticipant(_ s: GeneratedScenario) -> GeneratedScenario? {
+        guard s.participants > 2 else { return nil }
+        let last = s.participants - 1
+        let scripted = Set(s.byzantine.map(\.participant))
+        var c = s
+        c.participants -= 1
+        if scripted.contains(last) {
+            // Move the last participant's scripts onto an honest one, which then goes instead.
+            guard let free = (0..<last).reversed().first(where: { !scripted.contains($0) }), free > 0 else { return nil }
+            let named = c.faults.contains { $0.yaml.contains("\(free)") || $0.yaml.contains("\(last)") }
+            guard !named else { return nil }
+            c.byzantine = c.byzantine.map { script in
+                var script = script
+                if script.participant == last { script.participant = free }
+                return script
+            }
+        } else if c.faults.contains(where: { $0.yaml.contains("\(last)") }) {
+            return nil
+        }
+        return c
+    }
+
     /// Smaller variants of a scenario, the biggest cuts first.
     static func candidates(of s: GeneratedScenario) -> [GeneratedScenario] {
         var out = [GeneratedScenario]()
@@ -200,12 +225,7 @@ public enum Campaign {
             }
             out.append(c)
         }
-        let usedByScripts = (s.byzantine.map(\.participant) + [1]).max() ?? 1
-        if s.participants > max(2, usedByScripts + 1), !s.faults.contains(where: { $0.yaml.contains("\(s.participants - 1)") }) {
-            var c = s
-            c.participants -= 1
-            out.append(c)
-        }
+        if let fewer = withoutOneParticipant(s) { out.append(fewer) }
         if s.amountMax > 1 { var c = s; c.amountMax = max(1, s.amountMax / 2); out.append(c) }
         if s.deposit > 10 { var c = s; c.deposit = max(10, s.deposit / 2); out.append(c) }
         return out
