@@ -43,6 +43,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // libFuzzer harness for the scenario loader (scripts/libfuzzer loader builds it with
+        // -sanitize=fuzzer -DFUZZING; a plain build only prints how to run it).
+        .executableTarget(name: "fuzz-scenario-loader", dependencies: ["ChannelLab"]),
         .testTarget(
             name: "ChannelCoreTests",
             dependencies: [
