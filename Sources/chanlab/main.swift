@@ -38,6 +38,21 @@ func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }
 
+/// Prints a value as pretty, key-sorted JSON.
+func printJSON<T: Encodable>(_ value: T) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
+/// Refuses (exit 2) any plant name that is not listed by `--list-plants`.
+func requireKnownPlants(_ names: [String]) throws {
+    for name in names where !Plants.named.contains(where: { $0.name == name }) {
+        printError("unknown planted bug '\(name)'; known: \(Plants.named.map(\.name).joined(separator: ", "))")
+        throw ExitCode(2)
+    }
+}
+
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run scenario files (a file or a directory of .yaml files; default: scenarios/). Exit 0: all hold; 1: a violation; 2: bad input.")
@@ -71,18 +86,8 @@ struct Run: ParsableCommand {
             for entry in Plants.named { print("\(entry.name)\t\(entry.what)") }
             return
         }
-        var bugs = PlantedBugs()
-        var labBugs = LabBugs()
-        var contractBugs = ContractBugs()
-        for name in plant {
-            guard let entry = Plants.named.first(where: { $0.name == name }) else {
-                printError("unknown planted bug '\(name)'; known: \(Plants.named.map(\.name).joined(separator: ", "))")
-                throw ExitCode(2)
-            }
-            bugs.formUnion(entry.core)
-            labBugs.formUnion(entry.lab)
-            contractBugs.formUnion(entry.contract)
-        }
+        try requireKnownPlants(plant)
+        let (bugs, contractBugs, labBugs) = Plants.bugs(named: plant)
         var files = [String]()
         for path in paths.isEmpty ? ["scenarios"] : paths {
             var isDirectory: ObjCBool = false
@@ -128,9 +133,7 @@ struct Run: ParsableCommand {
             }
             report.wallMillis = elapsedMillis(since: start)
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                print(String(decoding: try encoder.encode(report), as: UTF8.self))
+                try printJSON(report)
             } else {
                 print(ScenarioRunner.summary(report))
                 print("  trace written to \(trace) (\(report.events) events)")
@@ -166,10 +169,7 @@ struct Run: ParsableCommand {
             }
         }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            let data = reports.count == 1 ? try encoder.encode(reports[0]) : try encoder.encode(reports)
-            print(String(decoding: data, as: UTF8.self))
+            if reports.count == 1 { try printJSON(reports[0]) } else { try printJSON(reports) }
         } else if scenarios.count > 1 && !checkDeterminism {
             print("\(reports.count + scenarios.count - reports.count) scenarios: \(allPassed ? "all passed" : "FAILURES")")
         }
@@ -282,10 +282,7 @@ struct Fuzz: ParsableCommand {
             for entry in Plants.named { print("\(entry.name)\t\(entry.what)") }
             return
         }
-        for name in plant where !Plants.named.contains(where: { $0.name == name }) {
-            printError("unknown planted bug '\(name)'; known: \(Plants.named.map(\.name).joined(separator: ", "))")
-            throw ExitCode(2)
-        }
+        try requireKnownPlants(plant)
         let bounds = seeds.split(separator: ".", omittingEmptySubsequences: true).compactMap { UInt64($0) }
         guard seeds.contains(".."), bounds.count == 2, bounds[0] <= bounds[1], bounds[1] - bounds[0] < 100_000_000 else {
             printError("--seeds needs A..B with A <= B (at most 100000000 seeds), got '\(seeds)'")
@@ -508,9 +505,7 @@ struct Bench: ParsableCommand {
             }
         }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(Output(simulator: simulator, merge: merge)), as: UTF8.self))
+            try printJSON(Output(simulator: simulator, merge: merge))
         }
     }
 }

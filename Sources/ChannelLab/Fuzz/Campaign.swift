@@ -20,6 +20,9 @@ public struct SeedResult: Sendable {
 public final class CampaignDatabase: @unchecked Sendable {
     let pool: DatabasePool
     public let path: String
+    /// One seed's row (a seed already present is kept: recorded once).
+    static let insertSeed =
+        "INSERT OR IGNORE INTO seeds (seed, passed, trace_hash, events, invariants, detail, wall_ms, plants) VALUES (?,?,?,?,?,?,?,?)"
 
     public init(path: String) throws(TraceError) {
         self.path = path
@@ -56,7 +59,7 @@ public final class CampaignDatabase: @unchecked Sendable {
         do {
             try pool.write { db in
                 try db.execute(
-                    sql: "INSERT OR IGNORE INTO seeds (seed, passed, trace_hash, events, invariants, detail, wall_ms, plants) VALUES (?,?,?,?,?,?,?,?)",
+                    sql: Self.insertSeed,
                     arguments: [
                         Int64(bitPattern: result.seed), result.passed ? 1 : 0, result.traceHash, result.events, result.invariants.joined(separator: ","),
                         result.detail, result.wallMillis, plants.joined(separator: ","),
@@ -95,7 +98,7 @@ public final class CampaignDatabase: @unchecked Sendable {
                 var added = 0
                 for row in rows {
                     try db.execute(
-                        sql: "INSERT OR IGNORE INTO seeds (seed, passed, trace_hash, events, invariants, detail, wall_ms, plants) VALUES (?,?,?,?,?,?,?,?)",
+                        sql: Self.insertSeed,
                         arguments: [row["seed"], row["passed"], row["trace_hash"], row["events"], row["invariants"], row["detail"], row["wall_ms"], row["plants"]])
                     added += db.changesCount
                 }
@@ -258,6 +261,9 @@ public final class CampaignRunner: @unchecked Sendable {
     /// Runs every seed (or until `stop`) on `jobs` threads and returns when all are done.
     public func run(jobs: Int) {
         precondition(jobs >= 1 && jobs <= 256, "jobs must be 1...256")
+        // Threads only run whole seeds side by side: each seed is one LabRun with its own
+        // state and seeded streams, single-threaded inside, so its trace does not depend on
+        // the threads (tested: CampaignTests.threadsDoNotChangeAnySeedsTrace).
         DispatchQueue.concurrentPerform(iterations: jobs) { _ in
             while true {
                 lock.lock()

@@ -21,6 +21,21 @@ import Testing
         #expect(ScenarioGenerator.generate(seed: 1) != ScenarioGenerator.generate(seed: 2))
     }
 
+    /// Seeds run side by side on threads give the same trace as each seed run alone.
+    @Test func threadsDoNotChangeAnySeedsTrace() {
+        // `onResult` is called one at a time, so a plain box is enough.
+        final class Hashes: @unchecked Sendable {
+            var bySeed: [UInt64: String] = [:]
+        }
+        let hashes = Hashes()
+        CampaignRunner(seeds: Array(1...6), plants: [], stop: { false }, onResult: { result, _ in
+            hashes.bySeed[result.seed] = result.traceHash
+        }).run(jobs: 3)
+        for seed: UInt64 in 1...6 {
+            #expect(hashes.bySeed[seed] == Campaign.run(seed: seed, plants: []).result.traceHash, "seed \(seed)")
+        }
+    }
+
     @Test func swarmSeedsSwitchFeaturesOnAndOff() {
         let all = (1...200).map { ScenarioGenerator.generate(seed: UInt64($0)) }
         #expect(all.contains { $0.byzantine.isEmpty } && all.contains { !$0.byzantine.isEmpty })
