@@ -103,6 +103,16 @@ public enum PayloadKind: UInt8, Sendable, CaseIterable {
     case chainAnchor = 0x06
 }
 
+/// What an operation's signature covers.
+public enum SignatureScope: Sendable, Hashable {
+    /// The channel id and the operation id (which hashes the channel as well): the rule.
+    case channelBound
+    /// The operation's fields without its channel: the planted bug `sign-without-channel-id`.
+    /// A signature made in one channel then verifies for the same fields relabelled to any
+    /// other channel with the same participant keys (a cross-channel replay).
+    case channelOmitted
+}
+
 /// An operation before signing.
 public struct UnsignedOperation: Hashable, Sendable {
     public var channel: ChannelID
@@ -146,12 +156,28 @@ public struct UnsignedOperation: Hashable, Sendable {
         return Blake2b.hash256(domain: .operationSignature, input)
     }
 
+    /// The digest an author signs under `scope`. Under `.channelOmitted` it is the
+    /// channel-bound digest of the same operation with its channel zeroed, so it does not
+    /// depend on the channel at all.
+    public func signingDigest(scope: SignatureScope) -> Digest32 {
+        switch scope {
+        case .channelBound:
+            return UnsignedOperation.signingDigest(channel: channel, id: id)
+        case .channelOmitted:
+            var unbound = self
+            unbound.channel = .zero
+            return UnsignedOperation.signingDigest(channel: .zero, id: unbound.id)
+        }
+    }
+
     /// Signs the operation with the author's key.
-    public func signed(by key: KeyPair) -> SignedOperation {
+    /// - Parameter scope: what the signature covers; `.channelBound` except under the
+    ///   planted bug `sign-without-channel-id`.
+    public func signed(by key: KeyPair, scope: SignatureScope = .channelBound) -> SignedOperation {
         let bytes = canonicalBytes
         let id = Blake2b.hash256(domain: .operationID, bytes)
-        let signature = key.sign(UnsignedOperation.signingDigest(channel: channel, id: id))
-        return SignedOperation(unsigned: self, unsignedBytes: bytes, id: id, signature: signature)
+        let digest = scope == .channelBound ? UnsignedOperation.signingDigest(channel: channel, id: id) : signingDigest(scope: scope)
+        return SignedOperation(unsigned: self, unsignedBytes: bytes, id: id, signature: key.sign(digest))
     }
 }
 
@@ -188,8 +214,13 @@ public struct SignedOperation: Hashable, Sendable {
 
 
     /// Strict verification of the author's signature against `key`.
-    public func verifySignature(key: PublicKey) -> Bool {
-        key.verify(signature, digest: UnsignedOperation.signingDigest(channel: channel, id: id))
+    /// - Parameter scope: what the signature must cover; `.channelBound` except under the
+    ///   planted bug `sign-without-channel-id`.
+    public func verifySignature(key: PublicKey, scope: SignatureScope = .channelBound) -> Bool {
+        switch scope {
+        case .channelBound: return key.verify(signature, digest: UnsignedOperation.signingDigest(channel: channel, id: id))
+        case .channelOmitted: return key.verify(signature, digest: unsigned.signingDigest(scope: scope))
+        }
     }
 
     public static func == (lhs: SignedOperation, rhs: SignedOperation) -> Bool {

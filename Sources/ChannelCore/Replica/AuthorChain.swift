@@ -4,21 +4,24 @@ public struct AuthorChain: Sendable {
     public let channel: ChannelID
     public let author: ParticipantIndex
     public let key: KeyPair
+    /// What its signatures cover (`.channelBound` except under a planted bug).
+    public let scope: SignatureScope
     /// The seq of the next operation.
     public private(set) var nextSeq: UInt64 = 1
     /// The author's last operation, cited by the next one.
     public private(set) var last: OperationID?
 
-    public init(channel: ChannelID, author: ParticipantIndex, key: KeyPair) {
+    public init(channel: ChannelID, author: ParticipantIndex, key: KeyPair, scope: SignatureScope = .channelBound) {
         self.channel = channel
         self.author = author
         self.key = key
+        self.scope = scope
     }
 
     /// A chain that continues after `last`, the author's newest operation (`nil`: a new chain).
     /// Used when a node restarts from its durable log.
-    public init(channel: ChannelID, author: ParticipantIndex, key: KeyPair, resumingAfter last: SignedOperation?) {
-        self.init(channel: channel, author: author, key: key)
+    public init(channel: ChannelID, author: ParticipantIndex, key: KeyPair, scope: SignatureScope = .channelBound, resumingAfter last: SignedOperation?) {
+        self.init(channel: channel, author: author, key: key, scope: scope)
         if let last {
             precondition(last.author == author, "resume from an own operation")
             nextSeq = last.seq + 1
@@ -43,7 +46,7 @@ public struct AuthorChain: Sendable {
         if let last { preds.append(last) }
         precondition(Set(preds).count <= WireLimits.predsMax, "too many predecessors")
         return UnsignedOperation(channel: channel, author: author, seq: nextSeq, preds: preds, payload: payload)
-            .signed(by: key)
+            .signed(by: key, scope: scope)
     }
 
     /// Moves the chain to continue after `op` (an own operation with `seq == nextSeq`).

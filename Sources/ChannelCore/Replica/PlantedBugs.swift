@@ -19,6 +19,12 @@ public struct PlantedBugs: OptionSet, Sendable, Hashable {
     public static let loseEvidenceOnRestart = PlantedBugs(rawValue: 1 << 5)
     /// Count a lock's amount twice in the locked balance.
     public static let countLockedTwice = PlantedBugs(rawValue: 1 << 6)
+    /// Sign and verify operations without the channel id in the signed digest, so that an
+    /// operation signed in another channel with the same keys verifies here when relabelled.
+    public static let signWithoutChannelID = PlantedBugs(rawValue: 1 << 7)
+
+    /// What operation signatures cover with these bugs switched in.
+    public var signatureScope: SignatureScope { contains(.signWithoutChannelID) ? .channelOmitted : .channelBound }
 
     /// Every planted bug with its name, for listings and command-line flags.
     public static let named: [(name: String, bug: PlantedBugs)] = [
@@ -29,5 +35,6 @@ public struct PlantedBugs: OptionSet, Sendable, Hashable {
         ("accept-unknown-predecessors", .acceptUnknownPredecessors),
         ("lose-evidence-on-restart", .loseEvidenceOnRestart),
         ("count-locked-twice", .countLockedTwice),
+        ("sign-without-channel-id", .signWithoutChannelID),
     ]
 }

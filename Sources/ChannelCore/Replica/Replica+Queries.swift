@@ -53,6 +53,12 @@ extension Replica {
     /// Per participant, the highest accepted seq (all lower seqs are accepted as well).
     public var versionVector: [UInt64] { chains.map { UInt64($0.count) } }
 
+    /// The id of `author`'s accepted operation at `seq` (the first one, if it forked), or `nil`.
+    public func chainOperation(author: ParticipantIndex, seq: UInt64) -> OperationID? {
+        guard Int(author) < chains.count, seq >= 1, seq <= UInt64(chains[Int(author)].count) else { return nil }
+        return chains[Int(author)][Int(seq - 1)]
+    }
+
     /// Accepted operations a peer with version vector `theirs` lacks (every branch of every
     /// seq above its entry), at most `limit`, taken seq layer by seq layer across authors so
     /// that each author progresses, and returned in causal order (by depth).

@@ -101,7 +101,7 @@ public final class Replica {
         if slots[op.id] != nil || pending[op.id] != nil || graphRejected[op.id] != nil { return .duplicate }
         guard op.channel == config.channel else { return .rejected(.wrongChannel) }
         guard let author = config.participant(op.author) else { return .rejected(.unknownAuthor(op.author)) }
-        guard op.verifySignature(key: author.publicKey) else { return .rejected(.badSignature) }
+        guard op.verifySignature(key: author.publicKey, scope: bugs.signatureScope) else { return .rejected(.badSignature) }
         return admit(op)
     }
 

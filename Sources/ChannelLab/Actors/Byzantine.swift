@@ -62,6 +62,12 @@ public enum ByzantineStrategy: Hashable, Sendable, CustomStringConvertible {
     case challengeOldest
     /// Claims its payout again after being paid.
     case claimTwice
+    /// Replays, relabelled to this channel, an operation the target signed in a sibling
+    /// channel that has the same participants and keys: a fork of the target's newest
+    /// operation paying the actor. Signatures bind the channel, so every replica refuses it as
+    /// a bad signature; under the planted bug `sign-without-channel-id` it verifies and frames
+    /// the honest target as an equivocator.
+    case replay
 
     public var description: String {
         switch self {
@@ -80,6 +86,7 @@ public enum ByzantineStrategy: Hashable, Sendable, CustomStringConvertible {
         case .hastyFinalize: return "hasty-finalize"
         case .challengeOldest: return "challenge-oldest"
         case .claimTwice: return "claim-twice"
+        case .replay: return "replay"
         }
     }
 
@@ -127,9 +134,15 @@ struct Attributable: Hashable, Comparable {
 struct ByzantineActor {
     let config: ChannelConfig
     var rng: SeededRandom
+    /// Every participant's key, standing for their nodes in a sibling channel (same
+    /// participants, same keys): what an honest participant signs there is what `replay`
+    /// carries over. The actor signs nothing here with another participant's key.
+    let siblingSigners: [KeyPair]
 
-    init(config: ChannelConfig, seed: UInt64) {
+    init(config: ChannelConfig, seed: UInt64, siblingSigners: [KeyPair]) {
+        precondition(siblingSigners.count == config.participants.count, "one sibling-channel signer per participant")
         self.config = config
+        self.siblingSigners = siblingSigners
         rng = SeededRandom(seed: seed, stream: "byzantine")
     }
 
@@ -162,6 +175,8 @@ struct ByzantineActor {
         case .twin:
             // Run by the lab: a second full node instance with this key (see `LabRun`).
             return nil
+        case .replay:
+            return replay(node: node, replica: replica, victim: target, out: &out)
         case let .invalid(kind):
             return invalid(kind, script: script, node: node, key: key, target: target, cites: Array(cites), out: &out)
         case .withhold, .offline, .refuseSign, .censor, .hastyFinalize, .challengeOldest, .claimTwice:
@@ -222,7 +237,7 @@ struct ByzantineActor {
                 _ = node.submit(.transfer(to: target, token: 0, amount: 1))
                 return nil
             }
-            let mutated = unsigned.signed(by: key)
+            let mutated = unsigned.signed(by: key, scope: node.bugs.signatureScope)
             for peer in peers.prefix(half) { out.append(Send(to: peer, message: .ops([.op(mutated)]))) }
             // The real operation goes out too (to everyone, by gossip).
             guard let sent = node.submit(.transfer(to: target, token: 0, amount: 1)) else { return nil }
@@ -233,6 +248,32 @@ struct ByzantineActor {
             default: return Attributable(participant: p, kind: "equivocation", ops: [mutated.id, sent.id])
             }
         }
+    }
+
+    /// The sibling channel's id: another channel between the same participants.
+    var siblingChannel: ChannelID {
+        var bytes = Array("sibling channel".utf8)
+        config.channel.appendBytes(to: &bytes)
+        return Blake2b.hash256(bytes)
+    }
+
+    /// `replay`: the victim's node in the sibling channel signs, with the victim's key and the
+    /// run's signature rule, a transfer to the actor at the seq and predecessors of the
+    /// victim's newest operation here (a sibling channel whose history mirrors this one).
+    /// The actor relabels it with this channel's id and sends it to everyone. Not
+    /// attributable to anyone when signatures bind the channel: it proves nothing.
+    private func replay(node: ChannelNode, replica: Replica, victim: ParticipantIndex, out: inout [Send]) -> Attributable? {
+        let seq = replica.versionVector[Int(victim)]
+        guard seq > 0, let newest = replica.chainOperation(author: victim, seq: seq).flatMap(replica.operation) else { return nil }
+        let there = UnsignedOperation(
+            channel: siblingChannel, author: victim, seq: seq, preds: newest.preds,
+            payload: .transfer(to: node.index, token: 0, amount: 1)
+        ).signed(by: siblingSigners[Int(victim)], scope: node.bugs.signatureScope)
+        var here = there.unsigned
+        here.channel = config.channel
+        let replayed = SignedOperation(unsigned: here, signature: there.signature)
+        for peer in node.peers { out.append(Send(to: peer, message: .ops([.op(replayed)]))) }
+        return nil
     }
 
     private var holders: [Int] {
@@ -253,7 +294,7 @@ struct ByzantineActor {
             item = .bytes(bytes)
         case .otherChannel:
             let other = Blake2b.hash256(Array("another channel".utf8) + [UInt8(truncatingIfNeeded: rng.next())])
-            item = .op(AuthorChain(channel: other, author: ParticipantIndex(p), key: key).peek(payload))
+            item = .op(AuthorChain(channel: other, author: ParticipantIndex(p), key: key, scope: node.bugs.signatureScope).peek(payload))
         case .unknownAuthor:
             let stranger = KeyPair(labSeed: rng.next(), index: 7)
             let author = ParticipantIndex(config.participants.count + 3)

@@ -169,26 +169,46 @@ public enum Campaign {
     /// The scenario with one honest participant fewer: the last index goes, and a Byzantine
     /// script on it moves to the highest honest index left. `nil` when none can go (two
     /// participants left, or faults name the indices involved).
-    static func withoutOneParticipant(_ s: GeneratedScenario) -> GeneratedScenario? {
+    public static func withoutOneParticipant(_ s: GeneratedScenario) -> GeneratedScenario? {
         guard s.participants > 2 else { return nil }
         let last = s.participants - 1
         let scripted = Set(s.byzantine.map(\.participant))
         var c = s
         c.participants -= 1
+        // Other faults (partitions) name indices: with one naming those involved, none goes.
+        func named(_ index: Int) -> Bool { s.faults.contains { soleParticipant(of: $0) == nil && $0.yaml.contains("\(index)") } }
         if scripted.contains(last) {
-            // Move the last participant's scripts onto an honest one, which then goes instead.
-            guard let free = (0..<last).reversed().first(where: { !scripted.contains($0) }), free > 0 else { return nil }
-            let named = c.faults.contains { $0.yaml.contains("\(free)") || $0.yaml.contains("\(last)") }
-            guard !named else { return nil }
+            // Move the last participant's scripts onto an honest one, which then goes instead,
+            // with the faults about it alone; the faults about the last one move too.
+            guard let free = (0..<last).reversed().first(where: { !scripted.contains($0) }), free > 0, !named(free), !named(last) else { return nil }
             c.byzantine = c.byzantine.map { script in
                 var script = script
                 if script.participant == last { script.participant = free }
                 return script
             }
-        } else if c.faults.contains(where: { $0.yaml.contains("\(last)") }) {
-            return nil
+            c.faults = s.faults.compactMap { fault in
+                guard let who = soleParticipant(of: fault) else { return fault }
+                if who == free { return nil }
+                guard who == last else { return fault }
+                var moved = fault
+                moved.yaml = String(fault.yaml.prefix { $0 != ":" }) + ": \(free)"
+                return moved
+            }
+        } else {
+            guard !named(last) else { return nil }
+            // Faults about the last participant alone go with it.
+            c.faults.removeAll { soleParticipant(of: $0) == last }
         }
         return c
+    }
+
+    /// The participant a fault names when it is about one participant alone (`offline: 3`,
+    /// `crash: 3`, `restart: 3`), or `nil`.
+    static func soleParticipant(of fault: GeneratedScenario.Fault) -> Int? {
+        for prefix in ["offline: ", "crash: ", "restart: "] where fault.yaml.hasPrefix(prefix) {
+            return Int(fault.yaml.dropFirst(prefix.count))
+        }
+        return nil
     }
 
     /// Smaller variants of a scenario, the biggest cuts first.
@@ -209,13 +229,19 @@ public enum Campaign {
             if removed.yaml.hasPrefix("restart") { c.faults.removeAll { $0.yaml.hasPrefix("crash") } }
             out.append(c)
         }
-        if s.settlement { var c = s; c.settlement = false; out.append(c) }
+        if s.settlement {
+            var c = s
+            c.settlement = false
+            c.stallTimeoutMillis = nil
+            out.append(c)
+        }
         if s.lossPercent + s.duplicatePercent + s.reorderPercent > 0 {
             var c = s
             (c.lossPercent, c.duplicatePercent, c.reorderPercent) = (0, 0, 0)
             out.append(c)
         }
-        if s.ratePerSecond > 1 { var c = s; c.ratePerSecond = max(1, s.ratePerSecond / 2); out.append(c) }
+        if s.ratePerSecond > 0 { var c = s; c.ratePerSecond = s.ratePerSecond / 2; out.append(c) }
+        if s.ratePerSecond > 1 { var c = s; c.ratePerSecond = s.ratePerSecond - 1; out.append(c) }
         if s.durationMillis > 1000 {
             var c = s
             c.durationMillis = max(1000, s.durationMillis / 2)

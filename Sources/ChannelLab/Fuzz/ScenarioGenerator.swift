@@ -14,11 +14,25 @@ public struct GeneratedScenario: Sendable, Hashable {
         public var fromMillis: Int
         public var untilMillis: Int
         public var everyMillis: Int?
+
+        public init(participant: Int, strategy: String, extra: String, fromMillis: Int, untilMillis: Int, everyMillis: Int?) {
+            self.participant = participant
+            self.strategy = strategy
+            self.extra = extra
+            self.fromMillis = fromMillis
+            self.untilMillis = untilMillis
+            self.everyMillis = everyMillis
+        }
     }
 
     public struct Fault: Sendable, Hashable {
         public var atMillis: Int
         public var yaml: String
+
+        public init(atMillis: Int, yaml: String) {
+            self.atMillis = atMillis
+            self.yaml = yaml
+        }
     }
 
     public var seed: UInt64
@@ -36,6 +50,9 @@ public struct GeneratedScenario: Sendable, Hashable {
     /// Whether the workload also locks funds.
     public var locks: Bool = false
     public var settlement: Bool
+    /// With settlement: nothing is proposed; nodes exit alone after this long without a new
+    /// certificate (the generator pairs it with enough participants going offline to stall).
+    public var stallTimeoutMillis: Int? = nil
     public var bond: Int
     public var byzantine: [Script]
 
@@ -68,8 +85,13 @@ public struct GeneratedScenario: Sendable, Hashable {
         if settlement {
             lines.append("settlement:")
             lines.append("  checkpointInterval: 1s")
-            lines.append("  proposeAt: \(durationMillis * 2 / 3)ms")
-            lines.append("  disputeWindow: 6")
+            if let stall = stallTimeoutMillis {
+                lines.append("  stallTimeout: \(stall)ms")
+                lines.append("  disputeWindow: 2")
+            } else {
+                lines.append("  proposeAt: \(durationMillis * 2 / 3)ms")
+                lines.append("  disputeWindow: 6")
+            }
             lines.append("  bond: \(bond)")
         }
         if !faults.isEmpty {
@@ -110,7 +132,7 @@ public enum ScenarioGenerator {
         ("equivocate", [""]), ("twin", [""]), ("withhold", [""]), ("offline", [""]), ("refuse-sign", [""]), ("censor", [""]),
         ("flood", ["count: 20"]), ("amnesia", [""]),
         ("invalid", InvalidKind.allCases.filter { $0 != .permission }.map { "kind: \($0.rawValue)" }),
-        ("mutate", Mutation.allCases.map { "mutation: \($0.rawValue)" }),
+        ("mutate", Mutation.allCases.map { "mutation: \($0.rawValue)" }), ("replay", [""]),
     ]
 
     /// Chain-side strategies, drawn only when the channel settles.
@@ -157,17 +179,27 @@ public enum ScenarioGenerator {
                 let lasting = ["withhold", "offline", "refuse-sign", "censor", "hasty-finalize", "challenge-oldest", "claim-twice"].contains(strategy)
                 let until = lasting && ["hasty-finalize", "challenge-oldest", "claim-twice"].contains(strategy)
                     ? duration : min(duration, from + 500 + rng.index(duration / 2))
-                let repeats = ["equivocate", "twin", "flood", "invalid", "mutate"].contains(strategy) && on(50)
+                let repeats = ["equivocate", "twin", "flood", "invalid", "mutate", "replay"].contains(strategy) && on(50)
                 byzantine.append(.init(
                     participant: who, strategy: strategy, extra: extra, fromMillis: from, untilMillis: repeats || lasting ? until : from,
                     everyMillis: repeats ? 300 + rng.index(700) : nil))
             }
         }
-        return GeneratedScenario(
+        var scenario = GeneratedScenario(
             seed: seed, participants: participants, deposit: 100 + rng.index(900), durationMillis: duration,
             latencyMinMillis: 1 + rng.index(10), latencyMaxMillis: 20 + rng.index(60),
             lossPercent: on(50) ? rng.index(15) : 0, duplicatePercent: on(30) ? rng.index(10) : 0, reorderPercent: on(30) ? rng.index(20) : 0,
             faults: faults, ratePerSecond: 2 + rng.index(15), amountMax: 5 + rng.index(50), locks: locks, settlement: settles, bond: 100 + rng.index(400),
             byzantine: byzantine)
+        // Stalls (drawn last, so every earlier choice stays as it was): enough participants go
+        // offline that no checkpoint can be certified; the rest must exit on their own.
+        if settles && on(25) {
+            scenario.stallTimeoutMillis = 1000
+            scenario.durationMillis = 10_000
+            let threshold = (participants * 2 + 2) / 3
+            let at = 1000 + rng.index(2000)
+            for who in (threshold - 1)..<participants { scenario.faults.append(.init(atMillis: at, yaml: "offline: \(who)")) }
+        }
+        return scenario
     }
 }

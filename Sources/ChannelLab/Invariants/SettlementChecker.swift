@@ -338,9 +338,11 @@ final class SettlementChecker {
     }
 
     /// Whether settlement has nothing left to do: finalized with every honest account with a
-    /// positive final total paid (when a proposal is due), and every decided exit paid.
+    /// positive final total paid (when a proposal is due or was made), and every decided exit paid.
     func isQuiet(chain: SimChain, nodes: [ChannelNode]) -> Bool {
-        if spec.proposeAt != nil {
+        // Settling: due by the scenario, or proposed on chain by anyone (a Byzantine proposer
+        // too): quiet only once finalized and every honest account is paid.
+        if spec.proposeAt != nil || chain.contract.proposal != nil || chain.contract.final != nil {
             guard let final = chain.contract.final, let settled = ledger(at: final.checkpoint, nodes: nodes) else { return false }
             for entry in final.checkpoint.compensations where honest.contains(Int(entry.victim)) && chain.contract.slashed[entry.culprit] != nil {
                 let done = chain.contract.compensated.contains { $0.victim == entry.victim && $0.token == entry.token && $0.culprit == entry.culprit }

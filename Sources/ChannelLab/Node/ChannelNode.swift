@@ -98,7 +98,7 @@ public final class ChannelNode {
         self.memo = memo
         self.messageBytesMax = messageBytesMax
         peers = (0..<config.participants.count).filter { $0 != Int(index) }
-        author = AuthorChain(channel: config.channel, author: index, key: key)
+        author = AuthorChain(channel: config.channel, author: index, key: key, scope: bugs.signatureScope)
         rng = SeededRandom(seed: seed, stream: "node-\(index)")
         replica = makeReplica()
     }
@@ -141,15 +141,18 @@ public final class ChannelNode {
     public func submit(_ payload: Payload) -> SignedOperation? {
         guard up, let replica else { return nil }
         var others = replica.heads.filter { $0 != author.last }
-        // An own operation is cited only as the chain's previous one; only a Byzantine node
-        // (amnesia, twins) can hold other own operations among its heads.
-        if byzantine { others = others.filter { replica.operation($0)?.author != index } }
+        // An own operation is cited only as the chain's previous one. Other own operations
+        // among the heads are forks: a Byzantine node's own (amnesia, twins), or, at an honest
+        // node, one somebody forged in its name (possible only if signatures do not bind the
+        // channel: the planted bug `sign-without-channel-id`).
+        others = others.filter { replica.operation($0)?.author != index }
         if others.count > WireLimits.predsMax - 1 { others = Array(others.prefix(WireLimits.predsMax - 1)) }
         let op = author.append(payload, citing: others)
         // Verified once here (the one verification this operation costs the run); every
         // receiver then finds the verdict in the shared memo.
         guard memo.verify(op, key: key.publicKey) else { preconditionFailure("a fresh signature must verify") }
-        switch replica.receive(preverified: op) {
+        let outcome = replica.receive(preverified: op)
+        switch outcome {
         case let .accepted(ids):
             record(accepted: ids)
         case .rejected(.graphFull):
@@ -157,7 +160,7 @@ public final class ChannelNode {
             return nil
         default:
             // Only a node under a Byzantine script (amnesia, twins) can get here.
-            precondition(byzantine, "an honest node's own operation must be accepted by its replica")
+            precondition(byzantine, "an honest node's own operation must be accepted by its replica, not \(outcome)")
             return nil
         }
         account(own: payload)
@@ -370,7 +373,11 @@ public final class ChannelNode {
             }
         }
         precondition(replica.operationCount == log.count, "a log replays completely")
-        author = AuthorChain(channel: config.channel, author: index, key: key, resumingAfter: lastOwn)
+        // Stall detection restarts too: a node just back from a crash has not heard what it
+        // missed yet (found by the fuzzer, seed 938: an exit decided on the spot, with a
+        // certificate older than the one already registered on chain).
+        duty.lastCertificateAt = max(duty.lastCertificateAt, now)
+        author = AuthorChain(channel: config.channel, author: index, key: key, scope: bugs.signatureScope, resumingAfter: lastOwn)
         self.replica = replica
     }
 

@@ -268,7 +268,14 @@ extension ChannelNode {
                 if paid { duty.extraClaims.insert(token) }
                 send(.claim(proof), key: "claim-\(token)", status: status, force: true, out: &out)
             }
-        } else if let held = duty.exitWith {
+        } else if var held = duty.exitWith {
+            // The chain holds a newer checkpoint than the one the exit was decided on (another
+            // node registered it): the contract pays only against the newest, so the exit
+            // moves to the newest certificate held once that is at least as new.
+            if status.latestVersion > held.checkpoint.version, let newest = duty.held, newest.checkpoint.version >= status.latestVersion {
+                duty.exitWith = newest
+                held = newest
+            }
             if status.latestVersion < held.checkpoint.version {
                 send(.register(held), key: "register", status: status, out: &out)
             } else if status.latestVersion == held.checkpoint.version {

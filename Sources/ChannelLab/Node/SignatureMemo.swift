@@ -20,7 +20,10 @@ public final class SignatureMemo {
     public private(set) var verifications = 0
     public private(set) var hits = 0
 
-    public init() {}
+    /// What signatures must cover in this run (`.channelBound` except under a planted bug).
+    public let scope: SignatureScope
+
+    public init(scope: SignatureScope = .channelBound) { self.scope = scope }
 
     /// Whether `op`'s signature verifies under `key`, from memory when possible.
     public func verify(_ op: SignedOperation, key: PublicKey) -> Bool {
@@ -30,7 +33,7 @@ public final class SignatureMemo {
             return true
         }
         verifications += 1
-        guard op.verifySignature(key: key) else { return false }
+        guard op.verifySignature(key: key, scope: scope) else { return false }
         if verified.count >= SignatureMemo.entriesMax { verified.removeAll(keepingCapacity: true) }
         verified.insert(memoKey)
         return true

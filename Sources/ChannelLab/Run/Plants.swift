@@ -18,9 +18,11 @@ public struct LabBugs: OptionSet, Sendable, Hashable {
     public static let neverExit = LabBugs(rawValue: 1 << 4)
     /// Nodes never send `finalize`.
     public static let neverFinalize = LabBugs(rawValue: 1 << 5)
-    /// Nodes claim their payout once more after being paid.
+    /// Nodes claim their payout once more after being paid. Not a plant (a correct contract
+    /// refuses the claim, so nothing breaks): the Byzantine strategy `claim-twice` uses it.
     public static let claimTwice = LabBugs(rawValue: 1 << 6)
-    /// Nodes send `finalize` as soon as a proposal appears (a correct contract refuses it).
+    /// Nodes send `finalize` as soon as a proposal appears. Not a plant (a correct contract
+    /// refuses it): the Byzantine strategy `hasty-finalize` uses it.
     public static let hastyFinalize = LabBugs(rawValue: 1 << 7)
     /// Nodes never submit the evidence they hold for slashing.
     public static let neverSlash = LabBugs(rawValue: 1 << 8)
@@ -37,8 +39,6 @@ public enum Plants {
             ("challenge-with-oldest", PlantedBugs(), ContractBugs(), .challengeWithOldest, "nodes challenge every proposal with the oldest certificate they held"),
             ("never-exit", PlantedBugs(), ContractBugs(), .neverExit, "nodes never exit, however long the channel stalls"),
             ("never-finalize", PlantedBugs(), ContractBugs(), .neverFinalize, "nodes never send finalize"),
-            ("claim-twice", PlantedBugs(), ContractBugs(), .claimTwice, "nodes claim their payout again after being paid"),
-            ("hasty-finalize", PlantedBugs(), ContractBugs(), .hastyFinalize, "nodes send finalize as soon as a proposal appears"),
             ("never-slash", PlantedBugs(), ContractBugs(), .neverSlash, "nodes never submit the evidence they hold for slashing"),
         ]
 
@@ -65,6 +65,7 @@ public enum Plants {
         case "drop-equivocations": return "the replica drops the second half of an equivocation"
         case "accept-unknown-predecessors": return "the replica accepts operations whose predecessors it does not have"
         case "count-locked-twice": return "a lock adds twice its amount to the locked balance"
+        case "sign-without-channel-id": return "operation signatures leave the channel id out of the signed digest (cross-channel replays verify)"
         case "lose-evidence-on-restart": return "a replica rebuilt from the log after a crash forgets the equivocations it had seen"
         default: return name
         }

@@ -421,7 +421,7 @@ private struct Parser {
         let who = try participant(try reader.require(map, "participant", in: "byzantine script", at: node), count: count, "byzantine.participant")
         let doNode = try reader.require(map, "do", in: "byzantine script", at: node)
         let name = try reader.string(doNode, "byzantine.do")
-        let names = ["equivocate", "twin", "invalid", "withhold", "offline", "refuse-sign", "censor", "flood", "stale-proposal", "amnesia", "mutate", "frame", "hasty-finalize", "challenge-oldest", "claim-twice"]
+        let names = ["equivocate", "twin", "invalid", "withhold", "offline", "refuse-sign", "censor", "flood", "stale-proposal", "amnesia", "mutate", "frame", "hasty-finalize", "challenge-oldest", "claim-twice", "replay"]
         let strategy: ByzantineStrategy
         switch name {
         case "equivocate": strategy = .equivocate
@@ -455,6 +455,7 @@ private struct Parser {
         case "hasty-finalize": strategy = .hastyFinalize
         case "challenge-oldest": strategy = .challengeOldest
         case "claim-twice": strategy = .claimTwice
+        case "replay": strategy = .replay
         default:
             throw reader.error(doNode, "unknown Byzantine strategy '\(name)' (expected one of: \(names.joined(separator: ", ")))")
         }

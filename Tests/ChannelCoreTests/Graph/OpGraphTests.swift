@@ -69,6 +69,54 @@ import Testing
         #expect(replica.operationCount == 0)
     }
 
+    /// Goal: a signature binds the channel, so what a participant signed in another channel
+    /// with the same key cannot be replayed here; with the planted bug
+    /// `sign-without-channel-id` the replay verifies. Method: sign a transfer in a sibling
+    /// channel, relabel it with this channel's id, offer it to a correct and a planted replica.
+    @Test func crossChannelReplaysVerifyOnlyWhenTheChannelIsLeftOutOfTheSignature() throws {
+        var channel = TestChannel()
+        let sibling = Blake2b.hash256(Array("a sibling channel".utf8))
+        func replayed(_ unsigned: UnsignedOperation, _ scope: SignatureScope) -> SignedOperation {
+            var there = unsigned
+            there.channel = sibling
+            let signed = there.signed(by: channel.keys[0], scope: scope)
+            var here = signed.unsigned
+            here.channel = channel.config.channel
+            return SignedOperation(unsigned: here, signature: signed.signature)
+        }
+        let deposit = channel.deposit(0, 100)
+        let pay = UnsignedOperation(channel: channel.config.channel, author: 0, seq: 2, preds: [deposit.id], payload: .transfer(to: 1, token: 0, amount: 40))
+
+        let correct = channel.replica()
+        #expect(correct.receive(deposit) == .accepted([deposit.id]))
+        #expect(correct.receive(replayed(pay, .channelBound)) == .rejected(.badSignature))
+        // Even a signature without the channel does not verify under the rule.
+        #expect(correct.receive(replayed(pay, .channelOmitted)) == .rejected(.badSignature))
+        #expect(correct.account(1, 0).balance == 0)
+
+        // Under the plant every node signs without the channel, and the replay is a valid
+        // transfer of participant 0's money that 0 never made here.
+        let planted = channel.replica(bugs: .signWithoutChannelID)
+        let depositUnbound = deposit.unsigned.signed(by: channel.keys[0], scope: .channelOmitted)
+        #expect(planted.receive(depositUnbound) == .accepted([depositUnbound.id]))
+        #expect(!deposit.verifySignature(key: channel.keys[0].publicKey, scope: .channelOmitted), "the two rules sign different digests")
+        let payUnbound = UnsignedOperation(
+            channel: channel.config.channel, author: 0, seq: 2, preds: [depositUnbound.id], payload: .transfer(to: 1, token: 0, amount: 40))
+        let replay = replayed(payUnbound, .channelOmitted)
+        #expect(planted.receive(replay) == .accepted([replay.id]))
+        #expect(planted.account(1, 0).balance == 40)
+
+        // A second replayed fork at the same seq is "evidence" against honest 0 at the planted
+        // replica; the one verifier (contract and checkers) refuses it.
+        let fork = replayed(
+            UnsignedOperation(channel: channel.config.channel, author: 0, seq: 2, preds: [depositUnbound.id], payload: .withdraw(token: 0, amount: 7)),
+            .channelOmitted)
+        #expect(planted.receive(fork) == .accepted([fork.id]))
+        let evidence = try #require(planted.evidence.first)
+        #expect(evidence.culprit == 0)
+        #expect(throws: EvidenceError.self) { try EvidenceVerifier.verify(evidence, config: channel.config) }
+    }
+
     /// Operations built in memory (not decoded) must meet the same field rules as bytes on the
     /// wire, or a Byzantine actor could inject what no decoder would let through.
     @Test func operationsThatCouldNeverBeDecodedAreRefusedAsMalformed() {

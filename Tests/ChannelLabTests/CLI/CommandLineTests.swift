@@ -103,7 +103,9 @@ import Testing
         let payouts = try #require(json["payouts"] as? [[String: Any]])
         #expect(payouts.count == 4)
         #expect(payouts.allSatisfy { $0["kind"] as? String == "claim" && UInt64($0["amount"] as? String ?? "") != nil })
-        let broken = try Self.run(["run", file, "--plant", "finalize-early", "--plant", "hasty-finalize"])
+        // A correct contract refuses the Byzantine stale proposer's immediate `finalize`;
+        // with `finalize-early` it accepts it.
+        let broken = try Self.run(["run", Self.repository.appendingPathComponent("scenarios/byz-stale-proposal.yaml").path, "--plant", "finalize-early"])
         #expect(broken.status == 1)
         #expect(broken.out.contains("settlement-safety"))
         #expect(broken.out.contains("cause: the contract finalized at height"))

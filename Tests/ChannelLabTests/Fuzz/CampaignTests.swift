@@ -43,6 +43,30 @@ import Testing
         #expect(all.contains { $0.faults.isEmpty } && all.contains { !$0.faults.isEmpty })
         #expect(all.contains { $0.lossPercent == 0 } && all.contains { $0.lossPercent > 0 })
         #expect(Set(all.flatMap { $0.byzantine.map(\.strategy) }).count >= 8)
+        #expect(all.contains { $0.byzantine.contains { $0.strategy == "replay" } })
+        // Stalls: settling seeds with and without `stallTimeout` (and then nothing proposed).
+        let stalls = all.filter { $0.stallTimeoutMillis != nil }
+        #expect(!stalls.isEmpty && all.contains { $0.settlement && $0.stallTimeoutMillis == nil })
+        #expect(stalls.allSatisfy { $0.settlement && $0.yaml.contains("stallTimeout: ") && !$0.yaml.contains("proposeAt") })
+        #expect(stalls.allSatisfy { stall in stall.faults.contains { $0.yaml.hasPrefix("offline: ") } })
+    }
+
+    /// Removing a participant takes the faults about it alone along; a Byzantine script on the
+    /// last index moves to an honest one, with its faults, and that honest one goes instead.
+    @Test func shrinkingAParticipantTakesItsOwnFaultsAlong() throws {
+        var s = ScenarioGenerator.generate(seed: 1)
+        s.participants = 4
+        s.faults = [.init(atMillis: 100, yaml: "offline: 3"), .init(atMillis: 200, yaml: "crash: 2"), .init(atMillis: 300, yaml: "restart: 2")]
+        s.byzantine = []
+        let honestLast = try #require(Campaign.withoutOneParticipant(s))
+        #expect(honestLast.participants == 3)
+        #expect(honestLast.faults.map(\.yaml) == ["crash: 2", "restart: 2"])
+        s.byzantine = [.init(participant: 3, strategy: "equivocate", extra: "", fromMillis: 500, untilMillis: 500, everyMillis: nil)]
+        let scriptedLast = try #require(Campaign.withoutOneParticipant(s))
+        #expect(scriptedLast.byzantine.map(\.participant) == [2])
+        #expect(scriptedLast.faults.map(\.yaml) == ["offline: 2"], "2's own faults go with it, 3's move to 2")
+        s.faults.append(.init(atMillis: 400, yaml: "partition: [[0, 1], [2, 3]]"))
+        #expect(Campaign.withoutOneParticipant(s) == nil, "a partition names the indices")
     }
 
     @Test func shardsCoverTheRangeExactlyOnce() {
@@ -78,10 +102,15 @@ import Testing
     /// that finds it in a full search (recorded in docs/fuzzing.md) still finds it.
     static let plantFinds: [(String, UInt64)] = [
         ("merge-in-arrival-order", 18), ("skip-balance-check", 18), ("credit-without-debit", 1), ("drop-equivocations", 18),
-        ("accept-unknown-predecessors", 1), ("lose-evidence-on-restart", 14), ("count-locked-twice", 1), ("finalize-early", 269),
-        ("accept-older-challenge", 16), ("pay-twice", 106), ("trust-evidence", 12), ("short-compensation", 18), ("node-overspends", 1),
-        ("no-anti-entropy", 1), ("unbacked-receipts", 1), ("challenge-with-oldest", 589), ("never-finalize", 5), ("never-slash", 14),
+        ("accept-unknown-predecessors", 1), ("lose-evidence-on-restart", 14), ("count-locked-twice", 1), ("sign-without-channel-id", 14),
+        ("finalize-early", 279), ("accept-older-challenge", 190), ("pay-twice", 106), ("trust-evidence", 12), ("short-compensation", 18),
+        ("node-overspends", 1), ("no-anti-entropy", 1), ("unbacked-receipts", 1), ("challenge-with-oldest", 279), ("never-exit", 12),
+        ("never-finalize", 5), ("never-slash", 14),
     ]
+
+    @Test func everyListedPlantHasAFindingSeed() {
+        #expect(Set(Self.plantFinds.map(\.0)) == Set(Plants.named.map(\.name)))
+    }
 
     @Test(arguments: plantFinds.indices)
     func theFuzzerStillFindsEachPlantedBug(index: Int) {

@@ -12,7 +12,7 @@ import Testing
     static let byzantineScenarios = [
         "byz-equivocate", "byz-twins", "byz-invalid-overdraft", "byz-invalid-garbage-predecessors", "byz-stale-proposal",
         "byz-amnesia", "byz-mutate-amount-up", "byz-frame", "byz-equivocation-during-partition", "byz-collusion",
-        "byz-majority-blocks-checkpoints",
+        "byz-majority-blocks-checkpoints", "byz-cross-channel-replay",
     ]
 
     @Test(arguments: byzantineScenarios)
@@ -34,6 +34,7 @@ import Testing
     /// (scenario, core bugs, contract bugs, lab bugs, invariant, text in the violation)
     static let bites: [(String, PlantedBugs, ContractBugs, LabBugs, Invariant, String)] = [
         ("byz-frame", [], .trustEvidence, [], .evidenceSoundness, "honest participant 1 was slashed"),
+        ("byz-cross-channel-replay", .signWithoutChannelID, [], [], .evidenceSoundness, "holds evidence against honest participant 0"),
         ("byz-equivocate", .dropEquivocations, [], [], .evidenceCompleteness, "no equivocation evidence against participant 3"),
         ("byz-invalid-overdraft", [], [], .neverSlash, .evidenceCompleteness, "never slashed on chain"),
         ("byz-equivocate", [], [], .nodeOverspends, .honestValidity, "no Byzantine operation in its causal past"),
