@@ -462,9 +462,19 @@ struct Bench: ParsableCommand {
     @Flag(help: "Only the merge benchmark.")
     var mergeOnly = false
 
+    @Option(help: "Seeds for the search-speed case (seeds 1...N of the small swarm profile, on 1 thread then on --fuzz-jobs); 0 skips it.")
+    var fuzzSeeds: Int = 400
+
+    @Option(help: "Threads for the second pass of the search-speed case.")
+    var fuzzJobs: Int = 2
+
+    @Flag(help: "Only the search-speed case.")
+    var fuzzOnly = false
+
     struct Output: Encodable {
         let simulator: SimBench.Result?
         let merge: MergeBench.Result?
+        let fuzz: FuzzBench.Result?
     }
 
     func run() throws {
@@ -473,6 +483,9 @@ struct Bench: ParsableCommand {
             throw ValidationError("--sizes must be numbers in 100...2000000")
         }
         guard simOps >= 1000 && simOps <= 2_000_000 else { throw ValidationError("--sim-ops must be in 1000...2000000") }
+        guard fuzzSeeds >= 0 && fuzzSeeds <= FuzzBench.seedsMax else { throw ValidationError("--fuzz-seeds must be in 0...\(FuzzBench.seedsMax)") }
+        guard fuzzJobs >= 2 && fuzzJobs <= 256 else { throw ValidationError("--fuzz-jobs must be in 2...256") }
+        guard [simOnly, mergeOnly, fuzzOnly].filter({ $0 }).count <= 1 else { throw ValidationError("give at most one of --sim-only, --merge-only, --fuzz-only") }
         let clock = ContinuousClock()
         let origin = clock.now
         let now: () -> UInt64 = {
@@ -482,7 +495,8 @@ struct Bench: ParsableCommand {
         let log: (String) -> Void = { if !json { print($0) } }
         var simulator: SimBench.Result?
         var merge: MergeBench.Result?
-        if !mergeOnly {
+        var fuzz: FuzzBench.Result?
+        if !mergeOnly && !fuzzOnly {
             let nodeCounts = simNodes.split(separator: ",").compactMap { Int($0) }
             guard !nodeCounts.isEmpty, nodeCounts.allSatisfy({ $0 >= 2 && $0 <= 1000 }) else {
                 throw ValidationError("--sim-nodes must be numbers in 2...1000")
@@ -493,7 +507,7 @@ struct Bench: ParsableCommand {
                 }, now: now, resetPeakMemory: PeakMemory.reset,
                 peakMemory: PeakMemory.read, log: log)
         }
-        if !simOnly {
+        if !simOnly && !fuzzOnly {
             let result = MergeBench.run(sizes: parsed, now: now, log: log)
             merge = result
             if !json {
@@ -504,8 +518,18 @@ struct Bench: ParsableCommand {
                 print(String(format: "verify one operation: %.0f ns; raw libsodium verify: %.0f ns; ratio %.3fx", result.verifyOperationNanos, result.rawLibsodiumVerifyNanos, result.verifyRatioOperationOverRaw))
             }
         }
+        if !simOnly && !mergeOnly && fuzzSeeds > 0 {
+            let result = FuzzBench.run(seeds: fuzzSeeds, jobs: fuzzJobs, now: now, log: log)
+            fuzz = result
+            if !json {
+                print(String(
+                    format: "fuzz seeds 1..%d: %.1f seeds/s on 1 thread, %.1f on %d; ratio %.2fx; %d failed; traces %@",
+                    result.seeds, result.seedsPerSecondOneJob, result.seedsPerSecondJobs, result.jobs, result.speedup, result.failures,
+                    result.tracesAgree ? "agree" : "DIFFER"))
+            }
+        }
         if json {
-            try printJSON(Output(simulator: simulator, merge: merge))
+            try printJSON(Output(simulator: simulator, merge: merge, fuzz: fuzz))
         }
     }
 }

@@ -169,6 +169,23 @@ import Testing
         #expect(bad.status == 2)
     }
 
+    /// The search-speed benchmark runs the same seeds on one thread and on two in one process
+    /// and reports both rates, their ratio, and whether every trace agreed (figures are not
+    /// judged here: the machine is shared).
+    @Test func benchReportsSearchSpeedOnOneAndTwoThreads() throws {
+        let result = try Self.run(["bench", "--fuzz-only", "--fuzz-seeds", "12", "--json"])
+        #expect(result.status == 0, "\(result.err)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [String: Any])
+        let fuzz = try #require(json["fuzz"] as? [String: Any])
+        #expect(fuzz["seeds"] as? Int == 12)
+        #expect(fuzz["jobs"] as? Int == 2)
+        #expect(fuzz["tracesAgree"] as? Bool == true)
+        #expect(fuzz["failures"] as? Int == 0)
+        #expect((fuzz["seedsPerSecondOneJob"] as? Double ?? 0) > 0 && (fuzz["speedup"] as? Double ?? 0) > 0)
+        #expect(json["simulator"] == nil && json["merge"] == nil)
+        #expect(try Self.run(["bench", "--fuzz-only", "--merge-only"]).status == 2)
+    }
+
     @Test func checkDeterminismPassesAndListPlantsNamesThem() throws {
         let file = try Self.tempFile(Self.small)
         let result = try Self.run(["run", file, "--check-determinism"])
