@@ -12,6 +12,9 @@ public struct DeliveryEffects: Sendable {
     public var accepted = 0
     public var buffered = 0
     public var refused = 0
+    /// Operations dropped on arrival: bad signature, another channel or an unknown author
+    /// (nothing is recorded: they prove nothing about anyone).
+    public var unverified = 0
     public var malformed = 0
     public var rollbacks = 0
     public var fetchedMissing = false
@@ -219,9 +222,9 @@ public final class ChannelNode {
                 }
                 if replica.knows(op.id) { continue }
                 if op.channel == config.channel, let participant = config.participant(op.author) {
-                    if memo.verify(op, key: participant.publicKey) { verified.append(op) } else { effects.refused += 1 }
+                    if memo.verify(op, key: participant.publicKey) { verified.append(op) } else { effects.unverified += 1 }
                 } else if case .rejected = replica.receive(op) {
-                    effects.refused += 1
+                    effects.unverified += 1
                 }
             }
             for outcome in replica.receive(batch: verified, preverified: true) {

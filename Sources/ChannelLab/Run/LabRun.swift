@@ -41,6 +41,9 @@ public final class LabRun {
     var now = SimInstant.zero
     var messages = RunReport.Messages()
     var submitted = 0
+    /// Operations dropped on arrival, summed over receiving nodes: undecodable, bad signature,
+    /// another channel, unknown author.
+    var droppedOnArrival = 0
     var inLiveness = false
     var finished = false
     var convergedAt: SimInstant?
@@ -347,6 +350,7 @@ public final class LabRun {
         messages.delivered += 1
         if case .depositReceipt = message { monitor.reach(.depositThroughChain) }
         let effects = node.receive(from: from, message: message, now: now, out: &outgoing)
+        droppedOnArrival += effects.unverified + effects.malformed
         if effects.buffered > 0 { monitor.reach(.operationBuffered) }
         if effects.fetchedMissing { monitor.reach(.recursiveFetch) }
         if effects.rollbacks > 0 { monitor.reach(.lateOperationRolledBack) }
@@ -709,7 +713,7 @@ public final class LabRun {
             scenario: scenario.name, file: scenario.file, seed: seed, traceHash: hash.hex, passed: failures.isEmpty,
             violations: monitor.violations, violationCount: monitor.violationCount, expectationFailures: failures,
             stateRoots: roots, converged: convergedAt != nil, convergedAtMicros: convergedAt?.micros,
-            operations: nodes.map { $0.replica?.operationCount ?? 0 }.max() ?? 0, submitted: submitted, rejections: rejections,
+            operations: nodes.map { $0.replica?.operationCount ?? 0 }.max() ?? 0, submitted: submitted, rejections: rejections, droppedOnArrival: droppedOnArrival,
             events: trace.events, simulatedMicros: now.micros, wallMillis: 0, messages: messages,
             signatureVerifications: memo.verifications, evidence: evidence(),
             slashed: chain.contract.slashed.keys.sorted().map { Int($0) }, checkpoints: checkpoints,

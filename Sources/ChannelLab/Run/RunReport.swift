@@ -26,6 +26,9 @@ public struct RunReport: Codable, Sendable {
     public let operations: Int
     public let submitted: Int
     public let rejections: Int
+    /// Operations dropped on arrival, summed over receiving nodes: undecodable, bad signature,
+    /// another channel or unknown author (they prove nothing, so nothing else records them).
+    public let droppedOnArrival: Int
     public let events: Int
     public let simulatedMicros: UInt64
     /// Wall time of the run in milliseconds, filled in by the command line (the lab itself

@@ -138,7 +138,7 @@ public enum ScenarioRunner {
         let verdict = report.passed ? "PASS" : "FAIL"
         lines.append("\(verdict) \(report.scenario) (\(report.file)) seed \(report.seed)")
         let converged = report.convergedAtMicros.map { "converged at \(SimInstant(micros: $0))" } ?? "NOT converged"
-        lines.append("  \(report.operations) operations (\(report.submitted) submitted), \(report.rejections) rejected, \(report.events) events, simulated \(SimInstant(micros: report.simulatedMicros)), \(converged)")
+        lines.append("  \(report.operations) operations (\(report.submitted) submitted), \(report.rejections) rejected, \(report.droppedOnArrival) dropped on arrival, \(report.events) events, simulated \(SimInstant(micros: report.simulatedMicros)), \(converged)")
         let m = report.messages
         lines.append("  messages: \(m.sent) sent, \(m.delivered) delivered, \(m.lost) lost, \(m.duplicated) duplicated, \(m.partitionDropped) cut by partitions, \(m.toDownNode) to down/offline nodes")
         lines.append("  trace \(report.traceHash.prefix(16)), root \(report.stateRoots.first?.prefix(16) ?? "-")")

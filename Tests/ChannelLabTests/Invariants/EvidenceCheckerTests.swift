@@ -31,6 +31,19 @@ import Testing
         #expect(report.rejections > 1)
     }
 
+    /// Replays from a sibling channel do not verify here: every receiver drops them, and they
+    /// frame nobody. Without the replaying script nothing is dropped at all.
+    @Test func crossChannelReplaysAreDroppedOnArrivalAndFrameNobody() throws {
+        var scenario = try Self.scenario("byz-cross-channel-replay")
+        let report = ScenarioRunner.run(scenario)
+        #expect(report.passed, "\(report.violations.prefix(3))")
+        #expect(report.evidence.isEmpty && report.slashed.isEmpty)
+        // 3 s to 6 s every 500 ms: 7 replays, each sent to 3 peers (a lost message drops fewer).
+        #expect(report.droppedOnArrival > 0 && report.droppedOnArrival <= 21, "\(report.droppedOnArrival)")
+        scenario.byzantine = []
+        #expect(ScenarioRunner.run(scenario).droppedOnArrival == 0)
+    }
+
     /// (scenario, core bugs, contract bugs, lab bugs, invariant, text in the violation)
     static let bites: [(String, PlantedBugs, ContractBugs, LabBugs, Invariant, String)] = [
         ("byz-frame", [], .trustEvidence, [], .evidenceSoundness, "honest participant 1 was slashed"),
