@@ -8,6 +8,9 @@ public enum Evidence: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// A settlement proposal of a version at least two below a checkpoint the proposer signed
     /// (the k+2 rule: an honest party that raced one checkpoint is never caught).
     case staleProposal(StaleProposalEvidence)
+    /// A signed operation that breaks its author's chain (its `seq` does not follow the own
+    /// operation it cites, or it cites none or several), with every operation it cites.
+    case brokenChain(BrokenChainEvidence)
 
     /// The participant the evidence is against.
     public var culprit: ParticipantIndex {
@@ -15,6 +18,7 @@ public enum Evidence: Hashable, Sendable, Comparable, CustomStringConvertible {
         case let .equivocation(evidence): return evidence.first.author
         case let .invalidInCausalPast(evidence): return evidence.op.author
         case let .staleProposal(evidence): return evidence.proposer
+        case let .brokenChain(evidence): return evidence.op.author
         }
     }
 
@@ -24,6 +28,7 @@ public enum Evidence: Hashable, Sendable, Comparable, CustomStringConvertible {
         case .equivocation: return "equivocation"
         case .invalidInCausalPast: return "invalid-in-causal-past"
         case .staleProposal: return "stale-proposal"
+        case .brokenChain: return "broken-chain"
         }
     }
 
@@ -33,6 +38,7 @@ public enum Evidence: Hashable, Sendable, Comparable, CustomStringConvertible {
         case let .equivocation(e): return (0, e.first.id, e.second.id)
         case let .invalidInCausalPast(e): return (1, e.op.id, .zero)
         case let .staleProposal(e): return (2, e.newer.digest, Digest32(w0: e.proposedVersion, w1: UInt64(e.proposer), w2: 0, w3: 0))
+        case let .brokenChain(e): return (3, e.op.id, .zero)
         }
     }
 
@@ -46,6 +52,9 @@ public enum Evidence: Hashable, Sendable, Comparable, CustomStringConvertible {
             return "invalid in causal past by \(e.op.author) at seq \(e.op.seq): \(e.op.id.short) (\(e.past.count) ancestors)"
         case let .staleProposal(e):
             return "stale proposal by \(e.proposer): proposed version \(e.proposedVersion), signed version \(e.newer.version) after holding \(e.newer.previous)"
+        case let .brokenChain(e):
+            let own = e.preds.filter { $0.author == e.op.author }.map { "\($0.seq)" }
+            return "broken chain by \(e.op.author) at seq \(e.op.seq): \(e.op.id.short) cites own seq [\(own.joined(separator: ", "))]"
         }
     }
 }
@@ -84,6 +93,28 @@ public struct StaleProposalEvidence: Hashable, Sendable {
     }
 }
 
+/// An operation that breaks its author's chain, with every operation it cites. The author
+/// signed the operation, and the operation commits to its predecessors' ids, which hash their
+/// content (author and seq included), so the cited operations need no signature check: the
+/// verifier sees exactly what the author cited. Honest nodes always cite their previous
+/// operation and no other own one, so this is never against an honest participant.
+public struct BrokenChainEvidence: Hashable, Sendable {
+    public let op: SignedOperation
+    /// Every operation `op` cites, in `op.preds` order (at most `WireLimits.predsMax`).
+    public let preds: [SignedOperation]
+
+    public init(op: SignedOperation, preds: [SignedOperation]) {
+        self.op = op
+        self.preds = preds.sorted { $0.id < $1.id }
+    }
+
+    /// Whether `op`'s seq and own predecessors follow the chain rule: seq 1 cites no own
+    /// operation; seq k > 1 cites exactly one, of seq k − 1.
+    static func followsChain(seq: UInt64, ownPredSeqs: [UInt64]) -> Bool {
+        seq == 1 ? ownPredSeqs.isEmpty : ownPredSeqs == [seq - 1]
+    }
+}
+
 /// The two halves of an equivocation, in id order.
 public struct EquivocationEvidence: Hashable, Sendable {
     public let first: SignedOperation
@@ -118,6 +149,10 @@ public enum EvidenceError: Error, Hashable, Sendable {
     /// The signed checkpoint does not name a certificate newer than the proposal.
     case notStale
     case badCheckpointSignature
+    /// The cited operations given are not exactly the operation's predecessors.
+    case predecessorsMismatch
+    /// The operation follows its author's chain.
+    case chainNotBroken
 }
 
 /// The one evidence verification function, used by replicas, the contract and the checkers.
@@ -150,6 +185,16 @@ public enum EvidenceVerifier {
             guard let record = replica.rejections.first(where: { $0.id == e.op.id }), record.kind == RejectionClass.invalidInCausalPast,
                 case .ledger = record.reason
             else { throw .notInvalid }
+            return e.op.author
+        case let .brokenChain(e):
+            guard e.op.channel == config.channel else { throw .wrongChannel }
+            guard let author = config.participant(e.op.author) else { throw .unknownAuthor(e.op.author) }
+            guard e.op.verifySignature(key: author.publicKey) else { throw .badSignature(e.op.id) }
+            // Ids hash content: the given operations are the cited ones only if they hash to
+            // exactly the ids the author signed.
+            guard e.preds.count == e.op.preds.count, e.preds.map(\.id) == e.op.preds else { throw .predecessorsMismatch }
+            let own = e.preds.filter { $0.author == e.op.author }.map(\.seq)
+            guard !BrokenChainEvidence.followsChain(seq: e.op.seq, ownPredSeqs: own) else { throw .chainNotBroken }
             return e.op.author
         case let .staleProposal(e):
             guard e.newer.channel == config.channel else { throw .wrongChannel }

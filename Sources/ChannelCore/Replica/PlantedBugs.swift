@@ -15,7 +15,7 @@ public struct PlantedBugs: OptionSet, Sendable, Hashable {
     public static let dropEquivocations = PlantedBugs(rawValue: 1 << 3)
     /// Accept an operation whose predecessors are not all known yet, instead of buffering it.
     public static let acceptUnknownPredecessors = PlantedBugs(rawValue: 1 << 4)
-    /// Lose equivocation evidence when a replica is rebuilt from the durable log.
+    /// Lose evidence (equivocations, broken chains) when a replica is rebuilt from the durable log.
     public static let loseEvidenceOnRestart = PlantedBugs(rawValue: 1 << 5)
     /// Count a lock's amount twice in the locked balance.
     public static let countLockedTwice = PlantedBugs(rawValue: 1 << 6)

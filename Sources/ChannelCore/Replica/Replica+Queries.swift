@@ -99,14 +99,25 @@ extension Replica {
         return records.sorted { $0.id < $1.id }
     }
 
+    /// The record of operation `id`'s graph refusal (attributable, kept locally), if any.
+    public func graphRejection(of id: OperationID) -> RejectionRecord? { graphRejected[id] }
+
+    /// How many operations were refused as breaking their author's chain (with evidence).
+    public var brokenChainCount: Int { brokenChains.count }
+
+    /// The operations refused as breaking their author's chain, sorted by id.
+    public var brokenChainRefusals: [SignedOperation] { brokenChains.values.map(\.op).sorted { $0.id < $1.id } }
+
     /// The ledger rejection of accepted operation `id`, if it was refused.
     public func ledgerRejection(of id: OperationID) -> LedgerRejection? { ledgerRejected[id] }
 
     /// Evidence of misbehaviour, sorted.
-    /// Equivocations, and every operation refused as invalid in its causal past (with that
-    /// causal past, up to `InvalidOperationEvidence.pastOpsMax` ancestors).
+    /// Equivocations, broken author chains (with the cited operations), and every operation
+    /// refused as invalid in its causal past (with that causal past, up to
+    /// `InvalidOperationEvidence.pastOpsMax` ancestors).
     public var evidence: [Evidence] {
         var all = equivocations.values.map { Evidence.equivocation($0) }
+        all.append(contentsOf: brokenChains.values.map { Evidence.brokenChain($0) })
         for id in ledgerRejected.keys where failsInCausalPast[id] == true {
             if let cached = invalidEvidence[id] {
                 all.append(cached)

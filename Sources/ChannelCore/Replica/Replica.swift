@@ -37,6 +37,9 @@ public final class Replica {
     var forks: [Seat: [OperationID]] = [:]
     var equivocations: [Seat: EquivocationEvidence] = [:]
     var graphRejected: [OperationID: RejectionRecord] = [:]
+    /// Evidence for operations refused as `brokenAuthorChain` (a subset of `graphRejected`'s
+    /// keys, so bounded by `limits.graphOpsMax` with it).
+    var brokenChains: [OperationID: BrokenChainEvidence] = [:]
     // Bounded buffer of operations whose predecessors are missing.
     var pending: [OperationID: SignedOperation] = [:]
     /// Buffered operations per author: one author may fill at most `pendingPerAuthorMax` of
@@ -209,10 +212,18 @@ public final class Replica {
 
     /// Rebuilds state from a durable log after a restart: receives every logged operation
     /// (signatures were verified when they were first accepted).
-    public func restore(from log: [SignedOperation]) {
+    /// - Parameters:
+    ///   - log: the accepted operations, in a causal order.
+    ///   - refused: operations refused as breaking their author's chain, kept because they
+    ///     are evidence; received again after `log`, which holds everything they cite.
+    public func restore(from log: [SignedOperation], refused: [SignedOperation] = []) {
         _ = receive(batch: log, preverified: true)
-        // Planted bug: the equivocations seen before the crash are forgotten.
-        if bugs.contains(.loseEvidenceOnRestart) { equivocations.removeAll() }
+        // Planted bug: the evidence seen before the crash is forgotten.
+        if bugs.contains(.loseEvidenceOnRestart) {
+            equivocations.removeAll()
+            return
+        }
+        for op in refused { _ = receive(preverified: op) }
     }
 
     /// Buffered operations by `author`.
@@ -271,6 +282,10 @@ public final class Replica {
         let chainValid = op.seq == 1 ? ownPreds == 0 : (ownPreds == 1 && ownPredSeq == op.seq - 1)
         guard chainValid else {
             recordGraphRejection(op, .brokenAuthorChain)
+            // Every predecessor is accepted here, so the evidence is complete.
+            if !partial {
+                brokenChains[op.id] = BrokenChainEvidence(op: op, preds: predSlots.map { store[Int($0)].op })
+            }
             return .rejected(.brokenAuthorChain)
         }
         let seat = Seat(author: op.author, seq: op.seq)

@@ -243,8 +243,8 @@ struct ByzantineActor {
             guard let sent = node.submit(.transfer(to: target, token: 0, amount: 1)) else { return nil }
             switch mutation {
             case .seqUp, .seqDown:
-                // Breaks the author chain: refused and recorded where it arrives, no evidence.
-                return nil
+                // Breaks the author chain: refused where it arrives, with broken-chain evidence.
+                return Attributable(participant: p, kind: "broken-chain", ops: [mutated.id])
             default: return Attributable(participant: p, kind: "equivocation", ops: [mutated.id, sent.id])
             }
         }

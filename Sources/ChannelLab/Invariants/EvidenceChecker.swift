@@ -29,6 +29,13 @@ enum EvidenceChecker {
             }
             let kinds = Set(held.map { Attributable(participant: Int($0.culprit), kind: $0.kind) })
             for act in attributable.sorted() where act.kind != "stale-proposal" && !kinds.contains(Attributable(participant: act.participant, kind: act.kind)) {
+                // A broken chain is refused, not relayed: evidence is due where it was refused
+                // (by the replica's record, or by the durable log, which outlives a restart).
+                if act.kind == "broken-chain" {
+                    guard act.ops.allSatisfy({ refused($0, at: node) }) else { continue }
+                    monitor.report(.evidenceCompleteness, at: now, nodes: [Int(node.index)], "node \(node.index) refused participant \(act.participant)'s broken chain but holds no broken-chain evidence")
+                    continue
+                }
                 // Evidence can exist only once some honest node accepted every operation of the act.
                 guard act.ops.allSatisfy({ id in honestNodes.contains { $0.replica!.contains(id) } }) else { continue }
                 // An overdraft that concurrent credits cover in the total order applies: the
@@ -46,7 +53,10 @@ enum EvidenceChecker {
         }
         if bonded {
             let delivered = attributable.filter { act in
-                act.ops.allSatisfy { id in honestNodes.contains { $0.replica!.contains(id) } }
+                if act.kind == "broken-chain" {
+                    return act.ops.allSatisfy { id in honestNodes.contains { refused(id, at: $0) } }
+                }
+                return act.ops.allSatisfy { id in honestNodes.contains { $0.replica!.contains(id) } }
                     && (act.kind != "invalid-in-causal-past" || act.ops.contains { id in honestNodes.contains { $0.replica!.ledgerRejection(of: id) != nil } })
             }
             for act in Set(delivered.map(\.participant)).sorted() where chain.contract.slashed[ParticipantIndex(act)] == nil {
@@ -70,6 +80,12 @@ enum EvidenceChecker {
                 }
             }
         }
+    }
+
+    /// Whether `node` refused operation `id` as breaking its author's chain: its replica holds
+    /// the record, or its durable log kept the operation (a restart must not lose it).
+    static func refused(_ id: OperationID, at node: ChannelNode) -> Bool {
+        node.replica?.graphRejection(of: id) != nil || node.loggedRefusals.contains(id)
     }
 
     /// Whether a Byzantine participant's operation is in `op`'s causal past.

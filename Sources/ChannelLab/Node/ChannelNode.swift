@@ -40,6 +40,8 @@ public final class ChannelNode {
     public private(set) var replica: Replica?
     /// The durable operation log (survives crashes).
     public private(set) var log = DurableLog()
+    /// Ids of the refused operations already in `log.refused`.
+    var loggedRefusals: Set<OperationID> = []
     /// Whether the process is running (false between crash and restart).
     public private(set) var up = true
     /// Whether the node is connected (an offline node keeps its state but sends and hears nothing).
@@ -237,6 +239,11 @@ public final class ChannelNode {
                 case .duplicate: break
                 }
             }
+            // Operations refused as breaking their author's chain (directly, or released from
+            // the buffer by this batch) go to the durable log with the evidence they are.
+            if replica.brokenChainCount != loggedRefusals.count {
+                for op in replica.brokenChainRefusals where loggedRefusals.insert(op.id).inserted { log.appendRefused(op) }
+            }
             effects.rollbacks = replica.stats.rollbacks - rollbacksBefore
             if replica.pendingCount > 0, from != Int(index), now >= (fetchAllowed[from] ?? .zero), !labBugs.contains(.noAntiEntropy) {
                 // Recursive fetch, in bounded batches: ask the sender, who accepted these, for
@@ -368,7 +375,10 @@ public final class ChannelNode {
         var lastOwn: SignedOperation?
         ownNet.removeAll()
         usedReceipts.removeAll()
-        replica.restore(from: log.entries)
+        // Refused operations that are evidence are received again (their predecessors are
+        // all in the log), so the evidence survives the crash.
+        replica.restore(from: log.entries, refused: log.refused)
+        loggedRefusals = Set(log.refused.map(\.id))
         for op in log.entries {
             if op.author == index {
                 if lastOwn == nil || op.seq > lastOwn!.seq { lastOwn = op }

@@ -66,7 +66,7 @@ public enum Plants {
         case "accept-unknown-predecessors": return "the replica accepts operations whose predecessors it does not have"
         case "count-locked-twice": return "a lock adds twice its amount to the locked balance"
         case "sign-without-channel-id": return "operation signatures leave the channel id out of the signed digest (cross-channel replays verify)"
-        case "lose-evidence-on-restart": return "a replica rebuilt from the log after a crash forgets the equivocations it had seen"
+        case "lose-evidence-on-restart": return "a replica rebuilt from the log after a crash forgets the evidence it had seen"
         default: return name
         }
     }

@@ -510,8 +510,8 @@ private struct Parser {
                 let against = try participant(try reader.require(entry, "against", in: "expected evidence", at: item), count: count, "evidence.against")
                 let kindNode = try reader.require(entry, "kind", in: "expected evidence", at: item)
                 let kind = try reader.string(kindNode, "evidence.kind")
-                guard ["equivocation", "invalid-in-causal-past"].contains(kind) else {
-                    throw reader.error(kindNode, "unknown evidence kind '\(kind)' (nodes hold equivocation or invalid-in-causal-past evidence; stale proposals show in expect.slashed)")
+                guard ["equivocation", "invalid-in-causal-past", "broken-chain"].contains(kind) else {
+                    throw reader.error(kindNode, "unknown evidence kind '\(kind)' (nodes hold equivocation, invalid-in-causal-past or broken-chain evidence; stale proposals show in expect.slashed)")
                 }
                 return EvidenceExpectation(against: against, kind: kind)
             }.sorted()

@@ -37,6 +37,56 @@ import Testing
         #expect(throws: EvidenceError.wrongChannel) { try EvidenceVerifier.verify(.invalidInCausalPast(e), config: other.config) }
     }
 
+    /// A re-signed operation whose seq does not follow the own operation it cites is refused as
+    /// a broken chain, and the operation with everything it cites verifies alone; altered,
+    /// incomplete, honest or foreign forms are refused.
+    @Test func aBrokenChainYieldsEvidenceThatVerifiesAlone() throws {
+        var channel = TestChannel()
+        let a = channel.deposit(0, 100)
+        let b = channel.deposit(1, 10)
+        let c = channel.transfer(0, to: 1, 5, citing: [b.id])
+        // seq 3 would follow c; seq 4 citing c (seq 2) skips one.
+        let skip = UnsignedOperation(channel: channel.config.channel, author: 0, seq: 4, preds: [c.id, b.id], payload: .transfer(to: 2, token: 0, amount: 1))
+            .signed(by: channel.keys[0])
+        let replica = channel.replica()
+        for op in [a, b, c] { _ = replica.receive(op) }
+        #expect(replica.receive(skip) == .rejected(.brokenAuthorChain))
+        #expect(replica.graphRejection(of: skip.id) != nil)
+        guard case let .brokenChain(e)? = replica.evidence.first, replica.evidence.count == 1 else {
+            Issue.record("expected one broken-chain evidence, got \(replica.evidence)")
+            return
+        }
+        #expect(Set(e.preds.map(\.id)) == [c.id, b.id])
+        #expect(try EvidenceVerifier.verify(.brokenChain(e), config: channel.config) == 0)
+        #expect(replica.brokenChainRefusals.map(\.id) == [skip.id])
+
+        #expect(throws: EvidenceError.predecessorsMismatch) {
+            try EvidenceVerifier.verify(.brokenChain(BrokenChainEvidence(op: skip, preds: [c])), config: channel.config)
+        }
+        #expect(throws: EvidenceError.predecessorsMismatch, "a cited operation swapped for another") {
+            try EvidenceVerifier.verify(.brokenChain(BrokenChainEvidence(op: skip, preds: [a, b])), config: channel.config)
+        }
+        // An honest operation follows its chain.
+        let next = channel.transfer(0, to: 1, 1, citing: [b.id])
+        #expect(throws: EvidenceError.chainNotBroken) {
+            try EvidenceVerifier.verify(.brokenChain(BrokenChainEvidence(op: next, preds: [c, b])), config: channel.config)
+        }
+        #expect(throws: EvidenceError.chainNotBroken) {
+            try EvidenceVerifier.verify(.brokenChain(BrokenChainEvidence(op: a, preds: [])), config: channel.config)
+        }
+        // Seq 1 citing an own operation is broken too.
+        let restart = UnsignedOperation(channel: channel.config.channel, author: 0, seq: 1, preds: [a.id], payload: .transfer(to: 1, token: 0, amount: 1))
+            .signed(by: channel.keys[0])
+        #expect(try EvidenceVerifier.verify(.brokenChain(BrokenChainEvidence(op: restart, preds: [a])), config: channel.config) == 0)
+        // Signed by someone else, or for another channel.
+        let forged = SignedOperation(unsigned: skip.unsigned, signature: channel.keys[1].sign(Blake2b.hash256([1])))
+        #expect(throws: EvidenceError.badSignature(forged.id)) {
+            try EvidenceVerifier.verify(.brokenChain(BrokenChainEvidence(op: forged, preds: [c, b])), config: channel.config)
+        }
+        let other = TestChannel(seed: 7)
+        #expect(throws: EvidenceError.wrongChannel) { try EvidenceVerifier.verify(.brokenChain(e), config: other.config) }
+    }
+
     @Test func aConcurrentConflictYieldsNoEvidence() throws {
         var channel = TestChannel()
         let a = channel.deposit(0, 100)

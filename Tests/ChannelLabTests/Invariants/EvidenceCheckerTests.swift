@@ -44,6 +44,24 @@ import Testing
         #expect(ScenarioRunner.run(scenario).droppedOnArrival == 0)
     }
 
+    /// Broken-chain evidence lives where the operation was refused (it is not relayed), so a
+    /// crash must not lose it: the durable log keeps the refused operation and the restart
+    /// receives it again. With `lose-evidence-on-restart` the completeness checker catches the
+    /// loss. Method: `byz-mutate-seq-up` (only node 0 gets the mutated copies) with node 0
+    /// crashing at 8 s and restarting at 9 s.
+    @Test func brokenChainEvidenceSurvivesACrashAndItsLossIsCaught() throws {
+        let url = SettlementCheckerTests.repository.appendingPathComponent("scenarios/byz-mutate-seq-up.yaml")
+        let text = try String(contentsOf: url, encoding: .utf8)
+            .replacingOccurrences(of: "workloads:", with: "faults:\n  - {at: 8s, crash: 0}\n  - {at: 9s, restart: 0}\nworkloads:")
+        let scenario = try ScenarioLoader.parse(text, file: "byz-mutate-seq-up+crash")
+        let clean = ScenarioRunner.run(scenario)
+        #expect(clean.passed, "\(clean.violations.prefix(3)) \(clean.expectationFailures)")
+        #expect(clean.evidence.contains { $0.hasPrefix("broken chain by 3") })
+        let lossy = ScenarioRunner.run(scenario, bugs: .loseEvidenceOnRestart)
+        let hits = lossy.violations.filter { $0.invariant == .evidenceCompleteness }
+        #expect(hits.contains { $0.detail.contains("node 0 refused participant 3's broken chain but holds no broken-chain evidence") }, "\(lossy.violations.prefix(3))")
+    }
+
     /// (scenario, core bugs, contract bugs, lab bugs, invariant, text in the violation)
     static let bites: [(String, PlantedBugs, ContractBugs, LabBugs, Invariant, String)] = [
         ("byz-frame", [], .trustEvidence, [], .evidenceSoundness, "honest participant 1 was slashed"),
