@@ -28,15 +28,28 @@ struct FuzzChannel {
     }
 }
 
+/// Most bytes one chunk of the input may take.
+let chunkBytesMax = 1024
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzMerge(_ data: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: count))
     var items = fuzzChannel.ops.map(\.wireBytes)
+    // Chunks: a 2-byte little-endian length (mod `chunkBytesMax`), then that many bytes.
     var index = 0
-    while index < bytes.count {
-        let length = Int(bytes[index]) % 200
-        items.append(Array(bytes[(index + 1)..<min(bytes.count, index + 1 + length)]))
-        index += 1 + length
+    while index + 1 < bytes.count {
+        let length = (Int(bytes[index]) | Int(bytes[index + 1]) << 8) % chunkBytesMax
+        let chunk = Array(bytes[(index + 2)..<min(bytes.count, index + 2 + length)])
+        items.append(chunk)
+        // A chunk that decodes is also moved into this channel and re-signed with its
+        // author's key, so arbitrary fields reach the graph and the ledger, not only the
+        // signature check.
+        if let op = try? WireDecoder.decodeSigned(chunk), Int(op.author) < fuzzChannel.keys.count {
+            var unsigned = op.unsigned
+            unsigned.channel = fuzzChannel.config.channel
+            items.append(unsigned.signed(by: fuzzChannel.keys[Int(op.author)]).wireBytes)
+        }
+        index += 2 + length
     }
     let a = Replica(config: fuzzChannel.config)
     let b = Replica(config: fuzzChannel.config)

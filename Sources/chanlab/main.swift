@@ -8,7 +8,7 @@ struct Chanlab: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chanlab",
         abstract: "ChannelLab: a deterministic Byzantine fault-injection lab for BFT-CRDT state channels.",
-        subcommands: [Run.self, Replay.self, Inspect.self, Fuzz.self, Demo.self, Bench.self],
+        subcommands: [Run.self, Replay.self, Inspect.self, Fuzz.self, Generate.self, Demo.self, Bench.self],
         defaultSubcommand: Run.self)
 
     /// Like ArgumentParser's `main`, except that bad arguments exit with status 2 (bad
@@ -202,23 +202,27 @@ extension Run {
 
 struct Replay: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Re-run the run a trace file records and compare it event by event. Exit 0: identical; 1: diverged (the first differing event is named); 2: bad trace.")
+        abstract: "Re-run the run a trace file records and compare it event by event, then the outcome. Exit 0: identical; 1: diverged (the first differing event, or the outcomes, named); 2: bad or damaged trace.")
 
     @Argument(help: "A trace file written by `chanlab run FILE --trace PATH`.")
     var path: String
 
     func run() throws {
-        let check: ScenarioRunner.DeterminismCheck
-        do { check = try ScenarioRunner.replay(path: path) } catch {
+        let result: ScenarioRunner.ReplayResult
+        do { result = try ScenarioRunner.replay(path: path) } catch {
             printError(error.description)
             throw ExitCode(2)
         }
-        if check.identical {
-            print("replay identical: trace \(check.traceHashes.0.prefix(16)), every event the same")
-        } else {
+        let check = result.check
+        if !check.identical {
             print("REPLAY DIVERGED: recorded \(check.traceHashes.0.prefix(16)), replayed \(check.traceHashes.1.prefix(16)); \(check.firstDifference ?? "same events, different hash")")
             throw ExitCode(1)
         }
+        guard result.recorded == result.replayed else {
+            print("REPLAY DIVERGED: every event the same (trace \(check.traceHashes.0.prefix(16))), but the outcome differs: recorded \(result.recorded), replayed \(result.replayed)")
+            throw ExitCode(1)
+        }
+        print("replay identical: trace \(check.traceHashes.0.prefix(16)), every event the same, same outcome: \(result.replayed)")
     }
 }
 
@@ -241,8 +245,8 @@ struct Fuzz: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run generated scenarios (swarm testing) for a range of seeds on several threads; record each seed; shrink failures into scenarios/regressions/. Exit 1 if any seed failed, 2 on bad input.")
 
-    @Option(help: "Seeds to run, as A..B (inclusive).")
-    var seeds: String = "1..100"
+    @Option(help: "Seeds to run, as A..B (inclusive; default 1..100).")
+    var seeds: String?
 
     @Option(help: "Threads (each seed is still one deterministic run).")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
@@ -283,9 +287,22 @@ struct Fuzz: ParsableCommand {
             return
         }
         try requireKnownPlants(plant)
+        if !merge.isEmpty, seeds != nil || shard != nil || !plant.isEmpty {
+            printError("--merge copies whole campaigns: it takes no --seeds, --shard or --plant")
+            throw ExitCode(2)
+        }
+        let seeds = self.seeds ?? "1..100"
         let bounds = seeds.split(separator: ".", omittingEmptySubsequences: true).compactMap { UInt64($0) }
         guard seeds.contains(".."), bounds.count == 2, bounds[0] <= bounds[1], bounds[1] - bounds[0] < 100_000_000 else {
             printError("--seeds needs A..B with A <= B (at most 100000000 seeds), got '\(seeds)'")
+            throw ExitCode(2)
+        }
+        if let timeBudget, !(timeBudget.isFinite && timeBudget > 0) {
+            printError("--time-budget must be a positive number of seconds, got \(timeBudget)")
+            throw ExitCode(2)
+        }
+        guard shrinkMax >= 0 && shrinkMax <= 10_000 else {
+            printError("--shrink-max must be 0...10000")
             throw ExitCode(2)
         }
         guard jobs >= 1 && jobs <= 256 else {
@@ -303,7 +320,7 @@ struct Fuzz: ParsableCommand {
             (shardIndex, shardCount) = (parts[0], parts[1])
         }
         let database: CampaignDatabase?
-        do { database = try db.map { path throws(TraceError) in try CampaignDatabase(path: path) } } catch {
+        do { database = try db.map { path throws(TraceError) in try CampaignDatabase(path: path, plants: merge.isEmpty ? plant : nil) } } catch {
             printError(error.description)
             throw ExitCode(2)
         }
@@ -327,24 +344,40 @@ struct Fuzz: ParsableCommand {
         let mine = Campaign.shard(range, index: shardIndex, count: shardCount)
         let done = try database?.done() ?? []
         let todo = mine.filter { !done.contains($0) }
+        // Failures recorded by an earlier (interrupted) run of this campaign, in this range.
+        let mineSet = Set(mine)
+        let earlier = try database?.failures().filter { mineSet.contains($0.seed) && done.contains($0.seed) } ?? []
         let progress = FuzzProgress(total: todo.count, database: database, plants: plant, budget: timeBudget, stopOnFailure: stopOnFailure)
         let runner = CampaignRunner(
             seeds: todo, plants: plant, stop: { progress.overBudget() }, onResult: { result, generated in progress.record(result, generated) })
         runner.run(jobs: jobs)
         let summary = progress.finish()
         print("fuzz: \(summary.ran) seeds run (\(mine.count - todo.count) already in the database), \(String(format: "%.2f", summary.rate)) seeds/s on \(jobs) threads, \(summary.failures.count) failed")
+        if summary.ran < todo.count {
+            let why = stopOnFailure && !summary.failures.isEmpty ? "stopped at the first failure" : "stopped by the time budget"
+            print("fuzz: \(why): \(todo.count - summary.ran) seeds of the range not run\(database == nil ? "" : " (run again with the same --db to go on)")")
+        }
         if let error = progress.databaseError {
             printError(error.description)
             throw ExitCode(2)
         }
-        for (result, generated) in summary.failures.prefix(shrinkMax) {
-            print("FAIL seed \(result.seed): \(result.invariants.joined(separator: ", ")) — \(result.detail.prefix(200))")
+        // Failures recorded earlier are listed and shrunk too (the scenario is the seed's).
+        let earlierFailures = earlier.map { row in
+            (SeedResult(seed: row.seed, passed: false, traceHash: "", events: 0, invariants: row.invariants.split(separator: ",").map(String.init), detail: row.detail, wallMillis: 0),
+             ScenarioGenerator.generate(seed: row.seed))
+        }
+        for (result, _) in earlierFailures { print("FAIL seed \(result.seed) (recorded earlier): \(result.invariants.joined(separator: ", ")) — \(result.detail.prefix(200))") }
+        for (result, generated) in (summary.failures + earlierFailures).prefix(shrinkMax) {
+            if !earlierFailures.contains(where: { $0.0.seed == result.seed }) {
+                print("FAIL seed \(result.seed): \(result.invariants.joined(separator: ", ")) — \(result.detail.prefix(200))")
+            }
             guard shrink else { continue }
             let (small, runs) = Campaign.shrink(generated, invariants: result.invariants, plants: plant)
             let name = "fuzz-\(result.seed)" + (plant.isEmpty ? "" : "-" + plant.joined(separator: "-")) + ".yaml"
             let path = regressions + "/" + name
             let plants = plant.map { " --plant \($0)" }.joined()
-            let header = "# Shrunk by chanlab fuzz from seed \(result.seed)\(plant.isEmpty ? "" : " with plants \(plant.joined(separator: ", "))"): violates \(result.invariants.joined(separator: ", ")).\n# \(small.scheduledEvents) scheduled events (from \(generated.scheduledEvents)), \(runs) shrinking runs.\n# Reproduce: chanlab run \(path)\(plants)\n"
+            let violated = Campaign.run(small, plants: plant).invariants
+            let header = "# Shrunk by chanlab fuzz from seed \(result.seed)\(plant.isEmpty ? "" : " with plants \(plant.joined(separator: ", "))"): violates \(violated.joined(separator: ", ")).\n# \(small.scheduledEvents) scheduled events (from \(generated.scheduledEvents)), \(runs) shrinking runs.\n# Reproduce: chanlab run \(path)\(plants)\n"
             do {
                 try FileManager.default.createDirectory(atPath: regressions, withIntermediateDirectories: true)
                 try (header + small.yaml).write(toFile: path, atomically: true, encoding: .utf8)
@@ -354,8 +387,32 @@ struct Fuzz: ParsableCommand {
                 printError("cannot write \(path): \(error.localizedDescription)")
             }
         }
-        let failed = summary.failures.count + ((try? database?.failures().filter { mine.contains($0.seed) && done.contains($0.seed) }.count) ?? 0)
-        if failed > 0 { throw ExitCode(1) }
+        if summary.failures.count + earlier.count > 0 { throw ExitCode(1) }
+    }
+}
+
+struct Generate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write out the scenario a fuzz seed generates, as YAML: `chanlab run` on the file runs exactly what `chanlab fuzz` ran for that seed.")
+
+    @Option(help: "The seed (as given to chanlab fuzz --seeds).")
+    var seed: UInt64
+
+    @Option(help: "Write the YAML here instead of to standard output.")
+    var out: String?
+
+    func run() throws {
+        let generated = ScenarioGenerator.generate(seed: seed)
+        let text = "# Generated by chanlab generate --seed \(seed) (\(generated.scheduledEvents) scheduled events).\n" + generated.yaml
+        guard let out else {
+            print(text, terminator: "")
+            return
+        }
+        do { try text.write(toFile: out, atomically: true, encoding: .utf8) } catch {
+            printError("\(out): cannot write: \(error.localizedDescription)")
+            throw ExitCode(2)
+        }
+        print("wrote \(out): seed \(seed), \(generated.scheduledEvents) scheduled events")
     }
 }
 
@@ -374,6 +431,8 @@ final class FuzzProgress: @unchecked Sendable {
     private(set) var databaseError: TraceError?
 
     let stopOnFailure: Bool
+    /// Whether standard error is a terminal.
+    static let terminal = isatty(2) == 1
 
     init(total: Int, database: CampaignDatabase?, plants: [String], budget: Double?, stopOnFailure: Bool) {
         self.stopOnFailure = stopOnFailure
@@ -399,11 +458,16 @@ final class FuzzProgress: @unchecked Sendable {
         if now - lastPrint >= .milliseconds(500) || ran == total {
             lastPrint = now
             let seconds = max(elapsedMillis(since: start) / 1000, 0.001)
-            printError("\u{1B}[2K\rfuzz: \(ran)/\(total) seeds, \(String(format: "%.1f", Double(ran) / seconds)) seeds/s, \(failures.count) failed")
+            let line = "fuzz: \(ran)/\(total) seeds, \(String(format: "%.1f", Double(ran) / seconds)) seeds/s, \(failures.count) failed"
+            // On a terminal the line is rewritten in place; in a log, one plain line each time.
+            let text = FuzzProgress.terminal ? "\r\u{1B}[2K" + line + (ran == total ? "\n" : "") : line + "\n"
+            FileHandle.standardError.write(Data(text.utf8))
         }
     }
 
     func finish() -> (ran: Int, rate: Double, failures: [(SeedResult, GeneratedScenario)]) {
+        // A progress line left open on a terminal (the run stopped early) is ended.
+        if FuzzProgress.terminal && ran > 0 && ran != total { FileHandle.standardError.write(Data("\n".utf8)) }
         let seconds = max(elapsedMillis(since: start) / 1000, 0.001)
         return (ran, Double(ran) / seconds, failures.sorted { $0.0.seed < $1.0.seed })
     }

@@ -167,7 +167,10 @@ struct ByzantineActor {
             let firstHalf = Set(peers.prefix(half))
             let leftCites = cites.filter { id in replica.operation(id).map { firstHalf.contains(Int($0.author)) } ?? false }
             let left = node.author.peek(.transfer(to: target, token: 0, amount: amount), citing: Array(leftCites))
-            let right = node.author.peek(.transfer(to: other, token: 0, amount: amount))
+            // With no third holder (two participants), the other half withdraws instead, or
+            // the two halves could be the same operation: a duplicate, not a fork (found by
+            // review: a shrunk two-participant scenario failed completeness with no plant).
+            let right = node.author.peek(other == target ? .withdraw(token: 0, amount: amount) : .transfer(to: other, token: 0, amount: amount))
             node.adoptOwn(left)
             for peer in peers.prefix(half) { out.append(Send(to: peer, message: .ops([.op(left)]))) }
             for peer in peers.dropFirst(half) { out.append(Send(to: peer, message: .ops([.op(right)]))) }

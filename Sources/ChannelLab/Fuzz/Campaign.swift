@@ -13,6 +13,16 @@ public struct SeedResult: Sendable {
     /// The first violation or unmet expectation, described.
     public let detail: String
     public let wallMillis: Double
+
+    public init(seed: UInt64, passed: Bool, traceHash: String, events: Int, invariants: [String], detail: String, wallMillis: Double) {
+        self.seed = seed
+        self.passed = passed
+        self.traceHash = traceHash
+        self.events = events
+        self.invariants = invariants
+        self.detail = detail
+        self.wallMillis = wallMillis
+    }
 }
 
 /// A campaign database (SQLite through GRDB, WAL): one row per seed, written as each seed
@@ -24,8 +34,26 @@ public final class CampaignDatabase: @unchecked Sendable {
     static let insertSeed =
         "INSERT OR IGNORE INTO seeds (seed, passed, trace_hash, events, invariants, detail, wall_ms, plants) VALUES (?,?,?,?,?,?,?,?)"
 
-    public init(path: String) throws(TraceError) {
+    /// The planted bugs every seed of this campaign ran with (sorted names, comma-separated;
+    /// empty: none). A campaign is one set of plants: resuming or merging with others is refused.
+    public private(set) var plants: String?
+
+    /// The canonical form of a plant list: sorted, distinct, comma-separated.
+    public static func plantsKey(_ plants: [String]) -> String { Set(plants).sorted().joined(separator: ",") }
+
+    /// Opens (or creates) a campaign database.
+    /// - Parameters:
+    ///   - plants: the plants this campaign runs with; refused if the database holds seeds
+    ///     run with others. `nil`: whatever it holds (merging).
+    ///   - mustExist: refuse a missing file instead of creating one (merge sources).
+    public init(path: String, plants: [String]? = nil, mustExist: Bool = false) throws(TraceError) {
         self.path = path
+        if mustExist {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+                throw TraceError(path: path, message: "no such campaign database")
+            }
+        }
         do {
             pool = try DatabasePool(path: path)
             try pool.write { db in
@@ -37,6 +65,20 @@ public final class CampaignDatabase: @unchecked Sendable {
                 try db.execute(sql: "INSERT OR IGNORE INTO meta (key, value) VALUES ('format', 'chanlab-campaign'), ('version', '1')")
                 let format = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'format'")
                 guard format == "chanlab-campaign" else { throw TraceError(path: path, message: "not a chanlab campaign database") }
+                // The campaign's plants: from meta, else from its rows (older databases), else
+                // this run's (a new campaign).
+                var stored = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'plants'")
+                if stored == nil, let first = try String.fetchOne(db, sql: "SELECT plants FROM seeds LIMIT 1") {
+                    stored = Self.plantsKey(first.split(separator: ",").map(String.init))
+                }
+                if stored == nil, let plants { stored = Self.plantsKey(plants) }
+                if let stored { try db.execute(sql: "INSERT OR IGNORE INTO meta (key, value) VALUES ('plants', ?)", arguments: [stored]) }
+                if let plants, let stored, stored != Self.plantsKey(plants) {
+                    throw TraceError(
+                        path: path,
+                        message: "this campaign ran with plants [\(stored)], this run has [\(Self.plantsKey(plants))]: its seeds would be skipped untested; use another --db")
+                }
+                self.plants = stored
             }
         } catch let error as TraceError {
             throw error
@@ -91,7 +133,18 @@ public final class CampaignDatabase: @unchecked Sendable {
     /// Copies every seed of another campaign database into this one (shards merging).
     /// Returns how many seeds were new here.
     public func merge(from other: String) throws(TraceError) -> Int {
-        let source = try CampaignDatabase(path: other)
+        let source = try CampaignDatabase(path: other, mustExist: true)
+        if let theirs = source.plants {
+            if let mine = plants, mine != theirs {
+                throw TraceError(path: other, message: "ran with plants [\(theirs)], \(path) with [\(mine)]: campaigns with different plants do not merge")
+            }
+            if plants == nil {
+                do { try pool.write { db in try db.execute(sql: "INSERT OR IGNORE INTO meta (key, value) VALUES ('plants', ?)", arguments: [theirs]) } } catch {
+                    throw TraceError(path: path, message: "cannot record the campaign's plants: \(error)")
+                }
+                plants = theirs
+            }
+        }
         do {
             let rows = try source.pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM seeds") }
             return try pool.write { db in
@@ -141,8 +194,9 @@ public enum Campaign {
 
     /// Shrinks a failing generated scenario: drops Byzantine scripts and faults, switches
     /// settlement and link faults off, lowers participants, duration, rate and amounts, keeping
-    /// each step only if the run still violates one of the same invariants. At most
-    /// `runsMax` runs.
+    /// each step only if the run still violates one of the same invariants and, when bugs are
+    /// planted, still passes without them (or the cut would blame the plant for a failure of
+    /// its own). At most `runsMax` runs.
     public static func shrink(_ failing: GeneratedScenario, invariants: [String], plants: [String], runsMax: Int = 300) -> (GeneratedScenario, Int) {
         var best = failing
         var runs = 0
@@ -150,7 +204,11 @@ public enum Campaign {
             guard runs < runsMax else { return false }
             runs += 1
             let result = run(candidate, plants: plants)
-            return !result.passed && !Set(result.invariants).isDisjoint(with: invariants)
+            guard !result.passed && !Set(result.invariants).isDisjoint(with: invariants) else { return false }
+            guard !plants.isEmpty else { return true }
+            guard runs < runsMax else { return false }
+            runs += 1
+            return run(candidate, plants: []).passed
         }
         var improved = true
         while improved && runs < runsMax {

@@ -720,7 +720,8 @@ public final class LabRun {
             settlement: settlementReport ?? .none(chainHeight: chain.height, congestedBlocks: chain.congestedBlocks),
             payouts: settlement?.payouts ?? [], sometimesReached: reached,
             sometimesUnreached: unreached, pendingAtEnd: queue.count + nodes.reduce(0) { $0 + ($1.replica?.pendingCount ?? 0) },
-            reproduce: "chanlab run \(scenario.file) --seed \(seed)")
+            reproduce: "chanlab run \(scenario.file) --seed \(seed)"
+                + Plants.names(core: bugs, contract: chain.contract.bugs, lab: labBugs).map { " --plant \($0)" }.joined())
     }
 }
 

@@ -57,6 +57,14 @@ public enum Plants {
         return (core, contract, lab)
     }
 
+    /// The names of the plants switched in by these bug sets (the inverse of `bugs(named:)`).
+    public static func names(core: PlantedBugs, contract: ContractBugs, lab: LabBugs) -> [String] {
+        named.filter { entry in
+            (!entry.core.isEmpty || !entry.contract.isEmpty || !entry.lab.isEmpty)
+                && core.isSuperset(of: entry.core) && contract.isSuperset(of: entry.contract) && lab.isSuperset(of: entry.lab)
+        }.map(\.name)
+    }
+
     private static func coreDescription(_ name: String) -> String {
         switch name {
         case "merge-in-arrival-order": return "the replica applies operations in arrival order, not (depth, id)"

@@ -21,32 +21,61 @@ public enum ScenarioRunner {
         return report
     }
 
+    /// A run's outcome as a trace records it: passed, and the invariants it violated.
+    public struct Outcome: Sendable, Equatable, CustomStringConvertible {
+        public let passed: Bool
+        public let violated: [String]
+
+        public var description: String { passed ? "PASS" : "FAIL" + (violated.isEmpty ? "" : " (\(violated.joined(separator: ", ")))") }
+    }
+
+    /// A replay: the event-by-event comparison and both outcomes.
+    public struct ReplayResult: Sendable {
+        public let check: DeterminismCheck
+        public let recorded: Outcome
+        public let replayed: Outcome
+        /// Identical events and the same outcome.
+        public var reproduced: Bool { check.identical && recorded == replayed }
+    }
+
     /// Re-runs the run a trace file records (its scenario text, seed and plants) and compares
-    /// it with the recording event by event.
-    public static func replay(path: String) throws(ReplayError) -> DeterminismCheck {
+    /// it with the recording event by event, then the outcome (pass or fail, and which
+    /// invariants), since a plant can change a verdict without moving any event.
+    public static func replay(path: String) throws(ReplayError) -> ReplayResult {
         let header: TraceHeader
         let recorded: (fingerprints: [UInt64], descriptions: [String])
+        let violated: [String]
         do {
             header = try TraceStore.header(path)
             recorded = try TraceStore.events(path)
+            violated = try TraceStore.violatedInvariants(path)
         } catch { throw .trace(error) }
+        if let unknown = header.plants.first(where: { name in !Plants.named.contains { $0.name == name } }) {
+            throw .trace(TraceError(path: path, message: "records plant '\(unknown)', which this chanlab does not have"))
+        }
         let scenario: Scenario
-        do { scenario = try ScenarioLoader.parse(header.scenarioText, file: header.scenarioFile) } catch { throw .scenario(error) }
+        do { scenario = try ScenarioLoader.parse(header.scenarioText, file: header.scenarioFile) } catch { throw .scenario(path: path, error) }
         let (bugs, contractBugs, labBugs) = Plants.bugs(named: header.plants)
-        let again = record(scenario, seed: header.seed, bugs: bugs, contractBugs: contractBugs, labBugs: labBugs)
+        let run = LabRun(scenario: scenario, seed: header.seed, bugs: bugs, contractBugs: contractBugs, labBugs: labBugs, recordEvents: true)
+        let report = run.run()
+        let events = run.recordedEvents
+        let again = RecordedRun(traceHash: report.traceHash, fingerprints: events.fingerprints, descriptions: events.descriptions)
         let stored = RecordedRun(traceHash: header.traceHash, fingerprints: recorded.fingerprints, descriptions: recorded.descriptions)
-        return compare(stored, again, labels: ("recorded", "replayed"))
+        return ReplayResult(
+            check: compare(stored, again, labels: ("recorded", "replayed")),
+            recorded: Outcome(passed: header.passed, violated: violated),
+            replayed: Outcome(passed: report.passed, violated: Array(Set(report.violations.map(\.invariant.rawValue))).sorted()))
     }
 
     /// Why a replay could not run.
     public enum ReplayError: Error, CustomStringConvertible {
         case trace(TraceError)
-        case scenario(ScenarioError)
+        case scenario(path: String, ScenarioError)
 
         public var description: String {
             switch self {
             case let .trace(error): return error.description
-            case let .scenario(error): return "the scenario stored in the trace does not load: \(error)"
+            case let .scenario(path, error): return "\(path): the scenario stored in the trace does not load: \(error)"
             }
         }
     }
@@ -124,7 +153,10 @@ public enum ScenarioRunner {
             if left != right {
                 let describeA = index < a.descriptions.count ? a.descriptions[index] : "(run ended)"
                 let describeB = index < b.descriptions.count ? b.descriptions[index] : "(run ended)"
-                difference = "event \(index): \(labels.0) \(describeA); \(labels.1) \(describeB)"
+                difference = "event seq \(index): \(labels.0) \(describeA); \(labels.1) \(describeB)"
+                if describeA == describeB, let left, let right {
+                    difference! += " (the descriptions agree; the events' canonical bytes differ: fingerprints \(String(left, radix: 16)) and \(String(right, radix: 16)))"
+                }
                 break
             }
         }

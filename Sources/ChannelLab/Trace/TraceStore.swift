@@ -90,7 +90,7 @@ public struct TraceHeader: Sendable {
 public enum TraceStore {
     /// The format name and version in `meta`.
     public static let format = "chanlab-trace"
-    public static let version = 1
+    public static let version = 2
 
     static let schema = [
         "CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)",
@@ -158,6 +158,8 @@ public enum TraceStore {
                 for evidence in report.evidence { try checks.execute(arguments: ["evidence", "evidence", nil, nil, evidence]) }
                 for failure in report.expectationFailures { try checks.execute(arguments: ["expectation", "expectation", nil, nil, failure]) }
                 try db.execute(sql: "INSERT INTO report (json) VALUES (?)", arguments: [reportJSON])
+                // Last: the digest of everything above, read back as a reader will read it.
+                try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('content_digest', ?)", arguments: [try contentDigest(db).hex])
             }
             try pool.close()
         } catch let error as DatabaseError {
@@ -188,6 +190,20 @@ public enum TraceStore {
                 guard version == String(TraceStore.version) else {
                     throw TraceError(path: path, message: "trace format version \(version ?? "missing"), this chanlab reads version \(TraceStore.version)")
                 }
+                // Rows lost or changed after writing: the count first (the usual truncation),
+                // then the digest of every table's contents.
+                let recorded = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'events'").flatMap { Int($0) }
+                let present = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events") ?? 0
+                guard let recorded else { throw TraceError(path: path, message: "damaged trace: the meta table is incomplete (no event count)") }
+                guard recorded == present else {
+                    throw TraceError(path: path, message: "damaged trace: \(recorded) events were written, \(present) are present")
+                }
+                guard let stored = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'content_digest'") else {
+                    throw TraceError(path: path, message: "damaged trace: the meta table is incomplete (no content digest)")
+                }
+                guard try contentDigest(db).hex == stored else {
+                    throw TraceError(path: path, message: "damaged trace: its contents differ from what was written (content digest mismatch)")
+                }
             }
             return queue
         } catch let error as TraceError {
@@ -197,6 +213,54 @@ public enum TraceStore {
         } catch {
             throw fail("not a readable trace: \(error)")
         }
+    }
+
+    /// BLAKE2b-256 of a trace's logical contents: every `meta` entry but the digest itself (by
+    /// key), then every row of `events` (by seq), `operations` (by id), `checks` (by id) and
+    /// `report`, each value tagged with its SQLite storage class. Written with the trace and
+    /// checked on every open, so rows changed, added or deleted after writing are damage
+    /// (exit 2), never a divergence or a silently different summary.
+    static func contentDigest(_ db: Database) throws -> Digest32 {
+        let hasher = Blake2b.Hasher256()
+        let queries = [
+            "SELECT key, value FROM meta WHERE key != 'content_digest' ORDER BY key",
+            "SELECT seq, time_us, kind, node, from_node, to_node, message, bytes, fingerprint, description FROM events ORDER BY seq",
+            "SELECT id, author, seq, payload, first_applied_us, first_node, bytes FROM operations ORDER BY id",
+            "SELECT id, kind, name, time_us, nodes, detail FROM checks ORDER BY id",
+            "SELECT json FROM report",
+        ]
+        var buffer = [UInt8]()
+        for (index, sql) in queries.enumerated() {
+            hasher.update([0xff, UInt8(index)])
+            let rows = try Row.fetchCursor(db, sql: sql)
+            while let row = try rows.next() {
+                buffer.removeAll(keepingCapacity: true)
+                buffer.append(0xfe)
+                for value in row.databaseValues {
+                    switch value.storage {
+                    case .null:
+                        buffer.append(0)
+                    case let .int64(v):
+                        buffer.append(1)
+                        buffer.appendBigEndian(UInt64(bitPattern: v))
+                    case let .double(v):
+                        buffer.append(2)
+                        buffer.appendBigEndian(v.bitPattern)
+                    case let .string(text):
+                        let bytes = Array(text.utf8)
+                        buffer.append(3)
+                        buffer.appendBigEndian(UInt64(bytes.count))
+                        buffer.append(contentsOf: bytes)
+                    case let .blob(data):
+                        buffer.append(4)
+                        buffer.appendBigEndian(UInt64(data.count))
+                        buffer.append(contentsOf: data)
+                    }
+                }
+                hasher.update(buffer)
+            }
+        }
+        return hasher.finalize()
     }
 
     /// Runs `body` on an open trace, turning database errors into `TraceError`s.
@@ -226,6 +290,11 @@ public enum TraceStore {
                 scenarioName: name, scenarioFile: file, scenarioText: text, seed: seed, plants: plants, traceHash: hash, events: events,
                 passed: meta["passed"] == "1")
         }
+    }
+
+    /// The invariants the recorded run violated, sorted, each once.
+    public static func violatedInvariants(_ path: String) throws(TraceError) -> [String] {
+        try read(path) { db in try String.fetchAll(db, sql: "SELECT DISTINCT name FROM checks WHERE kind = 'violation' ORDER BY name") }
     }
 
     /// The recorded events' fingerprints and descriptions, in order.

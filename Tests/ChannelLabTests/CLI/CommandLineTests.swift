@@ -1,4 +1,5 @@
 import Foundation
+import ChannelLab
 import Testing
 
 /// Goal: the command line's contract: exit 0 when all holds, 1 on a violation, 2 on bad
@@ -86,7 +87,7 @@ import Testing
         let result = try Self.run(["run", file, "--plant", "credit-without-debit"])
         #expect(result.status == 1)
         #expect(result.out.contains("conservation"))
-        #expect(result.out.contains("reproduce: chanlab run \(file) --seed 1"))
+        #expect(result.out.contains("reproduce: chanlab run \(file) --seed 1 --plant credit-without-debit"), "the command reproduces the plant too")
     }
 
     @Test func settlementShowsInJSONAndAPlantedContractBugExitsOne() throws {
@@ -125,6 +126,7 @@ import Testing
         let replay = try Self.run(["replay", trace])
         #expect(replay.status == 0, "\(replay.out) \(replay.err)")
         #expect(replay.out.contains("replay identical"))
+        #expect(replay.out.contains("same outcome: PASS"), "\(replay.out)")
         let inspect = try Self.run(["inspect", trace])
         #expect(inspect.status == 0)
         #expect(inspect.out.contains("scenario cli-small"))
@@ -167,6 +169,39 @@ import Testing
         #expect(planted.out.contains("reproduce: chanlab run \(dir)/regressions/fuzz-"), "\(planted.out)")
         let bad = try Self.run(["fuzz", "--seeds", "9..1"])
         #expect(bad.status == 2)
+    }
+
+    /// A campaign is one set of plants: resuming it with others is refused (its seeds would be
+    /// skipped untested), and so is merging campaigns of different plants; a missing merge
+    /// source is an error, not an empty shard; `generate` writes a seed's scenario.
+    @Test func campaignsKeepTheirPlantsAndMergeOnlyWhatExists() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("chanlab-cli-plants-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(try Self.run(["fuzz", "--seeds", "1..4", "--db", dir + "/a.sqlite", "--no-shrink"]).status == 0)
+        let other = try Self.run(["fuzz", "--seeds", "1..4", "--db", dir + "/a.sqlite", "--plant", "credit-without-debit", "--no-shrink"])
+        #expect(other.status == 2)
+        #expect(other.err.contains("this campaign ran with plants []"), "\(other.err)")
+        let planted = try Self.run(["fuzz", "--seeds", "1..2", "--db", dir + "/b.sqlite", "--plant", "credit-without-debit", "--no-shrink"])
+        #expect(planted.status == 1)
+        let mixed = try Self.run(["fuzz", "--merge", dir + "/a.sqlite", "--merge", dir + "/b.sqlite", "--db", dir + "/m.sqlite"])
+        #expect(mixed.status == 2)
+        #expect(mixed.err.contains("do not merge"), "\(mixed.err)")
+        let missing = try Self.run(["fuzz", "--merge", dir + "/nope.sqlite", "--db", dir + "/n.sqlite"])
+        #expect(missing.status == 2)
+        #expect(missing.err.contains("no such campaign database"))
+        #expect(!FileManager.default.fileExists(atPath: dir + "/nope.sqlite"))
+        #expect(try Self.run(["fuzz", "--merge", dir + "/a.sqlite", "--seeds", "1..2", "--db", dir + "/s.sqlite"]).status == 2)
+        #expect(try Self.run(["fuzz", "--seeds", "1..2", "--time-budget", "0"]).status == 2)
+        // Resumed with its own plant, an earlier failure is listed again and the exit is 1.
+        let again = try Self.run(["fuzz", "--seeds", "1..2", "--db", dir + "/b.sqlite", "--plant", "credit-without-debit", "--no-shrink"])
+        #expect(again.status == 1)
+        #expect(again.out.contains("(recorded earlier): conservation"), "\(again.out)")
+
+        let generated = try Self.run(["generate", "--seed", "3", "--out", dir + "/g3.yaml"])
+        #expect(generated.status == 0)
+        let fromFile = try #require(try JSONSerialization.jsonObject(with: Data(try Self.run(["run", dir + "/g3.yaml", "--json"]).out.utf8)) as? [String: Any])
+        #expect(fromFile["traceHash"] as? String == Campaign.run(seed: 3, plants: []).result.traceHash)
     }
 
     /// The search-speed benchmark runs the same seeds on one thread and on two in one process

@@ -32,23 +32,76 @@ import Testing
         #expect(header.seed == report.seed)
         let events = try TraceStore.events(path)
         #expect(events.fingerprints.count == report.events)
-        let check = try ScenarioRunner.replay(path: path)
-        #expect(check.identical, "\(check.firstDifference ?? "")")
+        let replay = try ScenarioRunner.replay(path: path)
+        #expect(replay.check.identical, "\(replay.check.firstDifference ?? "")")
+        #expect(replay.reproduced && replay.recorded.passed)
         let summary = try TraceInspector.summary(path)
         #expect(summary.contains("operations by author: 0:"))
         #expect(summary.contains("equivocation by 3"))
         #expect(summary.contains("byzantine 3: equivocate"))
     }
 
-    @Test func aTamperedEventIsNamedAsTheFirstDifference() throws {
-        let (path, _) = try Self.traced()
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        try Self.sqlite(path, "UPDATE events SET fingerprint = fingerprint + 1 WHERE seq = 1234")
-        let check = try ScenarioRunner.replay(path: path)
+    /// Rows changed or deleted after writing are damage (a clear error, exit 2 at the command
+    /// line), never reported as a divergence of the run or summarised as if whole.
+    @Test func aTamperedTraceIsDamageNotADivergence() throws {
+        let edits = [
+            ("UPDATE events SET fingerprint = fingerprint + 1 WHERE seq = 1234", "content digest"),
+            ("UPDATE events SET kind = 'bogus' WHERE seq = 10", "content digest"),
+            ("UPDATE meta SET value = 'credit-without-debit' WHERE key = 'plants'", "content digest"),
+            ("UPDATE meta SET value = '0' WHERE key = 'passed'", "content digest"),
+            ("DELETE FROM checks WHERE kind = 'evidence'", "content digest"),
+            ("DELETE FROM events WHERE seq >= 10000", "events were written"),
+            ("DELETE FROM events WHERE seq = 77", "events were written"),
+            ("UPDATE meta SET value = '5' WHERE key = 'events'", "events were written"),
+        ]
+        for (sql, fragment) in edits {
+            let (path, _) = try Self.traced()
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            try Self.sqlite(path, sql)
+            for read in [{ _ = try ScenarioRunner.replay(path: path) }, { _ = try TraceInspector.summary(path) }] as [() throws -> Void] {
+                do {
+                    try read()
+                    Issue.record("\(sql): read without an error")
+                } catch {
+                    #expect(String(describing: error).contains(fragment), "\(sql): \(error)")
+                    #expect(String(describing: error).contains(path), "\(sql): \(error)")
+                }
+            }
+        }
+    }
+
+    /// The comparison names the first differing event by its seq, from both runs, and says so
+    /// when only the canonical bytes differ.
+    @Test func theFirstDifferingEventIsNamed() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("scenarios/byz-equivocate.yaml")
+        let scenario = try ScenarioLoader.load(path: url.path)
+        let a = ScenarioRunner.record(scenario, seed: 1)
+        let b = ScenarioRunner.record(scenario, seed: 2)
+        let check = ScenarioRunner.compare(a, b, labels: ("recorded", "replayed"))
         #expect(!check.identical)
-        #expect(check.firstDifference?.hasPrefix("event 1234: recorded") == true, "\(check.firstDifference ?? "")")
-        try Self.sqlite(path, "DELETE FROM events WHERE seq = 77")
-        #expect(throws: TraceError.self) { _ = try TraceStore.events(path) }
+        #expect(check.firstDifference?.hasPrefix("event seq ") == true, "\(check.firstDifference ?? "")")
+        var fingerprints = a.fingerprints
+        fingerprints[1234] &+= 1
+        let bytesOnly = ScenarioRunner.compare(a, ScenarioRunner.RecordedRun(traceHash: a.traceHash, fingerprints: fingerprints, descriptions: a.descriptions))
+        #expect(bytesOnly.firstDifference?.hasPrefix("event seq 1234: ") == true)
+        #expect(bytesOnly.firstDifference?.contains("the descriptions agree") == true, "\(bytesOnly.firstDifference ?? "")")
+    }
+
+    /// A replay compares the outcome too: a failing run (a plant) replays to the same failure.
+    @Test func aReplayReproducesTheOutcome() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("scenarios/reordering.yaml")
+        let text = try String(contentsOf: url, encoding: .utf8)
+        let scenario = try ScenarioLoader.parse(text, file: "scenarios/reordering.yaml")
+        let path = Self.tempPath("plant")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let report = try ScenarioRunner.runTraced(scenario, scenarioText: text, plants: ["credit-without-debit"], path: path)
+        #expect(!report.passed)
+        let replay = try ScenarioRunner.replay(path: path)
+        #expect(replay.reproduced)
+        #expect(!replay.recorded.passed && replay.recorded.violated.contains("conservation"))
+        #expect(replay.recorded == replay.replayed)
     }
 
     @Test func damagedAndForeignFilesGiveClearErrors() throws {
