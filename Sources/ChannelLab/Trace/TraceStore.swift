@@ -173,14 +173,19 @@ public enum TraceStore {
     /// the `meta` entries this version writes, and SQLite's own integrity check passing.
     static func open(_ path: String) throws(TraceError) -> DatabaseQueue {
         let fail = { (message: String) in TraceError(path: path, message: message) }
-        guard FileManager.default.fileExists(atPath: path) else { throw fail("no such trace file") }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw fail("no such trace file") }
+        guard !isDirectory.boolValue else { throw fail("a directory, not a trace file") }
         do {
             var configuration = Configuration()
             configuration.readonly = true
             let queue = try DatabaseQueue(path: path, configuration: configuration)
             try queue.read { db in
                 let check = try String.fetchAll(db, sql: "PRAGMA quick_check")
-                guard check == ["ok"] else { throw TraceError(path: path, message: "the database is damaged: \(check.prefix(3).joined(separator: "; "))") }
+                guard check == ["ok"] else {
+                    let first = check.prefix(3).joined(separator: "; ")
+                    throw TraceError(path: path, message: "the database is damaged (\(check.count) problems): \(first.prefix(300))")
+                }
                 for table in ["meta", "events", "operations", "checks", "report"] where try !db.tableExists(table) {
                     throw TraceError(path: path, message: "not a chanlab trace (no '\(table)' table)")
                 }
