@@ -39,6 +39,17 @@ public final class SimChain {
     /// Blocks produced empty because of congestion, and when congestion was in force.
     public private(set) var congestedBlocks = 0
     public private(set) var congestionSpans: [(from: SimInstant, until: SimInstant)] = []
+    /// Settlement transactions the network lost on their way here, by sender and time: like
+    /// congestion, an environmental delay that liveness bounds allow for (the sender resends).
+    public private(set) var lostSubmissions: [Int: [SimInstant]] = [:]
+    /// Most lost submissions remembered per sender.
+    public static let lostSubmissionsMax = 10_000
+
+    /// Records a settlement transaction from `participant` lost by the network at `now`.
+    func recordLostSubmission(from participant: Int, at now: SimInstant) {
+        guard lostSubmissions[participant, default: []].count < SimChain.lostSubmissionsMax else { return }
+        lostSubmissions[participant, default: []].append(now)
+    }
     /// Most settlement records kept.
     public static let recordsMax = 100_000
     /// Most transactions one block includes.

@@ -414,6 +414,7 @@ public final class LabRun {
                 continue
             }
             let route = network.route(from: from, to: item.to, bytes: item.message.byteCount)
+            if route.delays.isEmpty, item.to == chainAddress, case .chainTx = item.message { chain.recordLostSubmission(from: from, at: now) }
             switch route.drop {
             case .loss?:
                 messages.lost += 1

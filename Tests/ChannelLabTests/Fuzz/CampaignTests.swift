@@ -108,6 +108,16 @@ import Testing
         ("never-finalize", 5), ("never-slash", 14),
     ]
 
+    /// Lab bugs the fuzzer found stay fixed: each of these scenarios (shrunk from a finding)
+    /// failed before its fix (docs/fuzzing.md and docs/settlement.md say which and why).
+    @Test(arguments: ["regress-exit-after-crash", "regress-byzantine-proposal-settles", "regress-exit-lossy-chain-link"])
+    func fuzzerFindingsStayFixed(name: String) throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("scenarios/\(name).yaml")
+        let report = ScenarioRunner.run(try ScenarioLoader.load(path: url.path))
+        #expect(report.passed, "\(report.violations.prefix(3)) \(report.expectationFailures)")
+    }
+
     @Test func everyListedPlantHasAFindingSeed() {
         #expect(Set(Self.plantFinds.map(\.0)) == Set(Plants.named.map(\.name)))
     }
