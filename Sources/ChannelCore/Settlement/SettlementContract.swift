@@ -22,7 +22,6 @@ public enum ContractError: Error, Hashable, Sendable {
     /// The proof does not show this account under the root (or claims another tree size).
     case badProof
     case alreadyPaid(AccountKey)
-    case exitAfterFinalization
     case replayedEvidence
     case invalidEvidence(EvidenceError)
     /// Paying this would exceed what the contract holds.
@@ -80,8 +79,9 @@ public struct SettlementParams: Hashable, Sendable {
 
 /// The settlement contract as a pure state machine, hosted by the simulated chain: funding,
 /// threshold-signed checkpoints, propose, challenge within the dispute window, finalize after
-/// it, payouts by Merkle proof (claims after finalization, emergency exits before it against
-/// the latest checkpoint), and slashing of bonds on verified evidence.
+/// it, payouts by Merkle proof against the final checkpoint, unilateral exits (a force close:
+/// a proposal by a participant whose channel stalled), and slashing of bonds on verified
+/// evidence.
 ///
 /// Compensation rule: a slashed bond goes to the `compensationPool`, which pays participants
 /// who lost value to the misbehaviour (as the chain's settlement logic decides); until then it
@@ -107,6 +107,8 @@ public struct SettlementContract: Sendable {
     private var usedEvidence: Set<Evidence> = []
     /// Compensation paid, by (victim, token, culprit) (amounts in the entries).
     public private(set) var compensated: [Compensation] = []
+    /// Participants whose exit (force close) opened the dispute window.
+    public private(set) var exits: [ParticipantIndex] = []
     /// Who proposed which version (the record stale-proposal evidence is checked against).
     public private(set) var proposals: [(proposer: ParticipantIndex, version: UInt64)] = []
     /// Most proposals recorded.
@@ -225,12 +227,19 @@ public struct SettlementContract: Sendable {
         return try pay(proof, against: final.checkpoint)
     }
 
-    /// Emergency exit before finalization (the channel stalls): pays an account proven
-    /// against the latest threshold-signed checkpoint. Each account is paid once.
-    public mutating func exit(_ proof: BalanceProof) throws(ContractError) -> Amount {
-        guard !isFinalized else { throw .exitAfterFinalization }
-        guard let latest else { throw .noCheckpoint }
-        return try pay(proof, against: latest.checkpoint)
+    /// Unilateral exit when the channel stalls: a force close. `signed` (at least as new as the
+    /// latest registered checkpoint) becomes the proposal and the dispute window opens, exactly
+    /// as with `propose`; anyone may challenge with a newer checkpoint, and after the deadline
+    /// every account, the exiter's included, is claimed against the final checkpoint.
+    ///
+    /// An exit never pays at once. Paying one account against a checkpoint that a newer one
+    /// may still replace lets an exiter be paid a balance it has since spent, and the later
+    /// accounts then find the contract short (found by the fuzzer, seed 1386: an honest but
+    /// slow node exited on an old checkpoint, and another honest account was refused as
+    /// `insolvent`).
+    public mutating func exit(_ signed: SignedCheckpoint, height: UInt64, by participant: ParticipantIndex) throws(ContractError) {
+        try propose(signed, height: height, proposer: participant)
+        if exits.count < SettlementContract.proposalsMax { exits.append(participant) }
     }
 
     private mutating func pay(_ proof: BalanceProof, against checkpoint: Checkpoint) throws(ContractError) -> Amount {

@@ -3,7 +3,7 @@ import ChannelCore
 /// A transaction a participant sends to the simulated chain. It waits in the mempool until a
 /// block includes it; then the chain executes it against the settlement contract.
 public enum ChainTx: Sendable {
-    /// Registers a threshold-signed checkpoint (before an emergency exit).
+    /// Registers a threshold-signed checkpoint.
     case register(SignedCheckpoint)
     /// Proposes to settle on a checkpoint; the dispute window opens.
     case propose(SignedCheckpoint)
@@ -13,8 +13,8 @@ public enum ChainTx: Sendable {
     case finalize
     /// Claims an account's payout against the finalized checkpoint.
     case claim(BalanceProof)
-    /// Emergency exit: an account's payout against the latest registered checkpoint.
-    case exit(BalanceProof)
+    /// Unilateral exit (force close) on a checkpoint: the dispute window opens on it.
+    case exit(SignedCheckpoint)
     /// Slashes a bond on evidence.
     case slash(Evidence)
     /// Claims what the final checkpoint says `culprit` owes the sender in `token`.
@@ -37,7 +37,7 @@ public enum ChainTx: Sendable {
     /// The checkpoint version a transaction carries, if any.
     public var version: UInt64? {
         switch self {
-        case let .register(signed), let .propose(signed), let .challenge(signed): return signed.checkpoint.version
+        case let .register(signed), let .propose(signed), let .challenge(signed), let .exit(signed): return signed.checkpoint.version
         default: return nil
         }
     }
@@ -51,9 +51,9 @@ public enum ChainTx: Sendable {
     /// Size on the wire, in bytes (an estimate that grows with signatures, heads and paths).
     var byteCount: Int {
         switch self {
-        case let .register(signed), let .propose(signed), let .challenge(signed): return 16 + signed.byteCount
+        case let .register(signed), let .propose(signed), let .challenge(signed), let .exit(signed): return 16 + signed.byteCount
         case .finalize: return 16
-        case let .claim(proof), let .exit(proof): return 16 + 80 + proof.path.count * 32
+        case let .claim(proof): return 16 + 80 + proof.path.count * 32
         case .slash: return 16 + 600
         case .compensate: return 16 + 8
         }
@@ -95,10 +95,10 @@ public struct ChainRecord: Sendable, Codable {
     public let from: Int
     public let kind: String
     public let version: UInt64?
-    /// The account paid (claims and exits).
+    /// The account paid (claims).
     public let participant: Int?
     public let token: TokenID?
-    /// Amount paid (claims and exits) or slashed.
+    /// Amount paid (claims) or slashed.
     public let amount: String?
     /// `nil` when executed, else the contract's refusal.
     public let refusal: String?

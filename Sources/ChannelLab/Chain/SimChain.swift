@@ -168,9 +168,7 @@ public final class SimChain {
             case let .claim(proof):
                 amount = try contract.claim(proof)
                 paidKey = proof.key
-            case let .exit(proof):
-                amount = try contract.exit(proof)
-                paidKey = proof.key
+            case let .exit(signed): try contract.exit(signed, height: height, by: ParticipantIndex(from))
             case let .slash(evidence):
                 amount = try contract.slash(evidence).amount
             case let .compensate(token, culprit):

@@ -21,8 +21,9 @@ public enum Invariant: String, CaseIterable, Sendable, Codable {
     case settlementSafety = "settlement-safety"
     /// The contract's checkpoint version never decreases and a finalized outcome never changes.
     case settlementMonotone = "settlement-monotone"
-    /// An honest participant that exits gets its newest checkpointed balance within the
-    /// dispute window plus the inclusion delay (plus any congestion), with everyone else gone.
+    /// An honest participant whose channel stalls is paid within the dispute window plus three
+    /// inclusion delays (its exit, `finalize`, its claim), plus congestion and resends of lost
+    /// submissions, with everyone else gone.
     case unilateralExit = "unilateral-exit"
     /// A proposal is final by its deadline plus the inclusion delay (plus any congestion).
     case disputeLiveness = "dispute-liveness"

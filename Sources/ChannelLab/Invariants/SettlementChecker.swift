@@ -48,7 +48,7 @@ public struct CompensationReport: Codable, Sendable {
 
 /// How settlement went.
 public struct SettlementReport: Codable, Sendable {
-    /// `finalized`, `proposed` (never finalized), `exits-only` or `none`.
+    /// `finalized`, `proposed` (never finalized) or `none`.
     public let outcome: String
     public let proposedVersion: UInt64?
     public let proposedAtHeight: UInt64?
@@ -169,7 +169,12 @@ final class SettlementChecker {
             } else {
                 challengesRefused += 1
             }
-        case "claim", "exit":
+        case "exit":
+            // A force close: it opened the dispute window (payouts are claims, below).
+            guard record.refusal == nil else { return }
+            exits.insert(record.from)
+            monitor.reach(.emergencyExit)
+        case "claim":
             guard record.refusal == nil, let participant = record.participant, let token = record.token,
                 let amount = record.amount.flatMap({ Amount($0) })
             else { return }
@@ -180,20 +185,7 @@ final class SettlementChecker {
             if paidCount[key]! > 1 {
                 monitor.report(.settlementSafety, at: now, nodes: [participant], "account \(participant)/\(token) paid twice (now \(paid[key]!) in \(paidCount[key]!) payouts)")
             }
-            if record.kind == "exit" {
-                exits.insert(participant)
-                monitor.reach(.emergencyExit)
-                // The exit pays the node's newest checkpointed balance.
-                let node = nodes[participant]
-                if honest.contains(participant), let held = node.duty.exitWith, let ledger = ledger(at: held.checkpoint, nodes: nodes) {
-                    let expected = ledger.account(key.participant, token).total
-                    if Int128(amount) != expected {
-                        monitor.report(.unilateralExit, at: now, nodes: [participant], "exit of \(participant)/\(token) paid \(amount), its newest checkpoint (version \(held.checkpoint.version)) says \(expected)")
-                    }
-                }
-            } else {
-                monitor.reach(.payoutClaimed)
-            }
+            monitor.reach(.payoutClaimed)
         default:
             break
         }
@@ -246,8 +238,10 @@ final class SettlementChecker {
 
     /// Exit deadlines. The checker judges the stall itself: an honest node, up and online, that
     /// has heard of no new certificate for `stallTimeout` while nothing is proposed must be
-    /// paid its newest checkpointed balance within the dispute window plus the inclusion delay
-    /// (plus blocks lost to congestion) — whether or not the node noticed.
+    /// paid within the dispute window plus three inclusion delays (its exit, `finalize`, its
+    /// claim), plus blocks lost to congestion and resends of lost submissions — whether or not
+    /// the node noticed. It is paid against the final checkpoint (the amounts are checked with
+    /// every other account's at the end), or its newest one while nothing is final.
     private func checkExits(chain: SimChain, nodes: [ChannelNode], now: SimInstant, monitor: InvariantMonitor) {
         guard let timeout = spec.stallTimeout else { return }
         for node in nodes where honest.contains(Int(node.index)) && !exitReported.contains(Int(node.index)) {
@@ -264,7 +258,7 @@ final class SettlementChecker {
             // resend pacing (found by the fuzzer, seed 10324: four register transactions lost
             // in a row on an 8 % lossy link).
             let lost = UInt64(chain.lostSubmissions[Int(node.index)]?.filter { $0 >= decided }.count ?? 0)
-            let blocks = spec.disputeWindowBlocks + 2 * (spec.inclusionBlocksMax + 1) + lost * ChannelNode.resendBlocks
+            let blocks = spec.disputeWindowBlocks + 3 * (spec.inclusionBlocksMax + 1) + lost * ChannelNode.resendBlocks
             let congestion = chain.congestionSpans.reduce(UInt64(0)) { sum, span in
                 let start = max(span.from.micros, decided.micros)
                 return sum + (span.until.micros > start ? span.until.micros - start : 0)
@@ -272,12 +266,12 @@ final class SettlementChecker {
             let bound = decided + SimDuration(micros: blocks * blockInterval.micros + congestion)
             // (At the end of the run too, only a passed bound counts.)
             guard now > bound else { continue }
-            guard let ledger = ledger(at: held.checkpoint, nodes: nodes) else { continue }
+            guard let ledger = ledger(at: chain.contract.final?.checkpoint ?? held.checkpoint, nodes: nodes) else { continue }
             let unpaid = tokens.filter { token in
                 let key = AccountKey(participant: node.index, token: token)
                 return ledger.account(node.index, token).total > 0 && paid[key] == nil
             }
-            if !unpaid.isEmpty, chain.contract.final == nil {
+            if !unpaid.isEmpty {
                 exitReported.insert(Int(node.index))
                 let what = node.duty.exitDecidedAt == nil ? "stalled (no new certificate) since" : "decided to exit at"
                 monitor.report(.unilateralExit, at: now, nodes: [Int(node.index)], "node \(node.index) \(what) \(decided) holding version \(held.checkpoint.version); tokens \(unpaid) still unpaid by \(bound)")
@@ -295,8 +289,9 @@ final class SettlementChecker {
             monitor.report(.disputeLiveness, at: now, nodes: [spec.proposer], "settlement was due at \(due) but nothing was proposed by the end (chain at height \(chain.height))")
         }
         if let final, let settled = ledger(at: final.checkpoint, nodes: nodes) {
-            // Every honest account is paid exactly its final total (or exited before).
-            for participant in honest.sorted() where !exits.contains(participant) {
+            // Every honest account is paid exactly its final total (exiters too: an exit is a
+            // force close, and its payouts are claims).
+            for participant in honest.sorted() {
                 for token in tokens {
                     let key = AccountKey(participant: ParticipantIndex(participant), token: token)
                     let want = settled.account(key.participant, token).total
@@ -311,7 +306,7 @@ final class SettlementChecker {
             newestHonestVersion = nodes.filter { honest.contains(Int($0.index)) }.compactMap { $0.duty.held?.checkpoint.version }.max()
         }
         let contract = chain.contract
-        let outcome = contract.isFinalized ? "finalized" : proposal != nil ? "proposed" : exits.isEmpty ? "none" : "exits-only"
+        let outcome = contract.isFinalized ? "finalized" : proposal != nil ? "proposed" : "none"
         return SettlementReport(
             outcome: outcome, proposedVersion: proposal?.version, proposedAtHeight: proposal?.height, deadline: proposal?.deadline,
             finalVersion: final?.checkpoint.version, finalizedAtHeight: finalizedAt, newestHonestVersion: newestHonestVersion,
@@ -358,18 +353,14 @@ final class SettlementChecker {
                 let done = chain.contract.compensated.contains { $0.victim == entry.victim && $0.token == entry.token && $0.culprit == entry.culprit }
                 if !done { return false }
             }
-            for participant in honest where !exits.contains(participant) {
+            for participant in honest {
                 for token in tokens where settled.account(ParticipantIndex(participant), token).total > 0 {
                     if chain.contract.paid[AccountKey(participant: ParticipantIndex(participant), token: token)] == nil { return false }
                 }
             }
         }
-        for node in nodes where honest.contains(Int(node.index)) && node.duty.exitDecidedAt != nil && chain.contract.final == nil {
-            guard let held = node.duty.exitWith, let ledger = ledger(at: held.checkpoint, nodes: nodes) else { return false }
-            for token in tokens where ledger.account(node.index, token).total > 0 {
-                if chain.contract.paid[AccountKey(participant: node.index, token: token)] == nil { return false }
-            }
-        }
+        // A decided exit is done only once the channel is final and claimed (above).
+        if chain.contract.final == nil, nodes.contains(where: { honest.contains(Int($0.index)) && $0.duty.exitDecidedAt != nil }) { return false }
         return true
     }
 

@@ -268,21 +268,18 @@ extension ChannelNode {
                 if paid { duty.extraClaims.insert(token) }
                 send(.claim(proof), key: "claim-\(token)", status: status, force: true, out: &out)
             }
-        } else if var held = duty.exitWith {
+        } else if status.proposal == nil, var held = duty.exitWith {
             // The chain holds a newer checkpoint than the one the exit was decided on (another
-            // node registered it): the contract pays only against the newest, so the exit
-            // moves to the newest certificate held once that is at least as new.
+            // node registered it): the exit must be at least that new, so it moves to the
+            // newest certificate held once that is new enough (it arrives by anti-entropy).
             if status.latestVersion > held.checkpoint.version, let newest = duty.held, newest.checkpoint.version >= status.latestVersion {
                 duty.exitWith = newest
                 held = newest
             }
-            if status.latestVersion < held.checkpoint.version {
-                send(.register(held), key: "register", status: status, out: &out)
-            } else if status.latestVersion == held.checkpoint.version {
-                for token in config.tokens where !status.paidTokens.contains(token) && due("exit-\(token)", status) {
-                    guard let proof = replica.balanceProof(index, token, at: held.checkpoint), proof.account.total > 0 else { continue }
-                    send(.exit(proof), key: "exit-\(token)", status: status, force: true, out: &out)
-                }
+            // A force close: the dispute window opens on the exit's checkpoint; claims follow
+            // finalization like everyone's.
+            if held.checkpoint.version >= status.latestVersion {
+                send(.exit(held), key: "exit", status: status, out: &out)
             }
         }
         for evidence in replica.evidence where !labBugs.contains(.neverSlash) {

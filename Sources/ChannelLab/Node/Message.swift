@@ -173,7 +173,7 @@ extension ChainTx {
         case let .challenge(signed): out.append(3); signed.appendTraceBytes(to: &out)
         case .finalize: out.append(4)
         case let .claim(proof): out.append(5); proof.appendTraceBytes(to: &out)
-        case let .exit(proof): out.append(6); proof.appendTraceBytes(to: &out)
+        case let .exit(signed): out.append(6); signed.appendTraceBytes(to: &out)
         case let .slash(evidence):
             out.append(7)
             let key = evidence.sortKey

@@ -88,8 +88,8 @@ public struct SettlementSpec: Hashable, Sendable {
     public var bond: UInt64 = 0
     /// How long the proposer tries for a final checkpoint before proposing the newest one it holds.
     public var finalRoundTimeout: SimDuration = .seconds(3)
-    /// A node exits with a proof when no new checkpoint has been certified for this long and
-    /// nothing is proposed; `nil`: nodes never exit.
+    /// A node exits (a force close on its newest certificate) when no new checkpoint has been
+    /// certified for this long and nothing is proposed; `nil`: nodes never exit.
     public var stallTimeout: SimDuration?
     /// Whether each certificate's coordinator also registers it on chain (then the contract
     /// itself refuses proposals older than the newest registered one).
@@ -105,7 +105,7 @@ public struct SettlementExpectation: Hashable, Sendable {
     public var finalized: Bool?
     /// Whether some challenge must win.
     public var challengeWon: Bool?
-    /// Exactly these participants exit (nil: not checked).
+    /// Exactly these participants' exits reached the chain (nil: not checked).
     public var exits: [Int]?
     /// Exactly these participants lose value at settlement (default: none).
     public var honestLoss: [Int] = []

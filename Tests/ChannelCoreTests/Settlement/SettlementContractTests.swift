@@ -80,25 +80,45 @@ import Testing
 
     @Test func proofsMustMatchTheRootAndTreeAndPayOnce() throws {
         var f = Fixture()
-        #expect(throws: ContractError.noCheckpoint) { try f.contract.exit(f.replica.balanceProof(0, 0)!) }
-        try f.contract.registerCheckpoint(f.checkpoint(version: 1))
+        #expect(throws: ContractError.notFinalized) { try f.contract.claim(f.replica.balanceProof(0, 0)!) }
+        try f.contract.propose(f.checkpoint(version: 2), height: 1, proposer: 0)
+        try f.contract.finalize(height: 12)
         let proof = f.replica.balanceProof(0, 0)!
         let inflated = BalanceProof(key: proof.key, account: Account(balance: proof.account.balance + 1000), leafIndex: proof.leafIndex, treeSize: proof.treeSize, path: proof.path)
-        #expect(throws: ContractError.badProof) { try f.contract.exit(inflated) }
+        #expect(throws: ContractError.badProof) { try f.contract.claim(inflated) }
         let otherSize = BalanceProof(key: proof.key, account: proof.account, leafIndex: proof.leafIndex, treeSize: proof.treeSize + 1, path: proof.path)
-        #expect(throws: ContractError.badProof) { try f.contract.exit(otherSize) }
+        #expect(throws: ContractError.badProof) { try f.contract.claim(otherSize) }
         // An inner node dressed as an account leaf: the verifier hashes leaf bytes itself.
         let hashes = f.replica.balances.stateLeaves().leaves.map(Merkle.leafHash)
         let inner = Merkle.nodeHash(hashes[0], hashes[1])
         let innerAsAccount = BalanceProof(key: proof.key, account: Account(balance: Int128(inner.w0 >> 1)), leafIndex: 0, treeSize: UInt64(hashes.count) - 1, path: Array(proof.path.dropFirst()))
-        #expect(throws: ContractError.badProof) { try f.contract.exit(innerAsAccount) }
-        #expect(try f.contract.exit(proof) == 380)
-        #expect(throws: ContractError.alreadyPaid(proof.key)) { try f.contract.exit(proof) }
-        try f.contract.propose(f.checkpoint(version: 2), height: 1, proposer: 0)
-        try f.contract.finalize(height: 12)
-        #expect(throws: ContractError.exitAfterFinalization) { try f.contract.exit(f.replica.balanceProof(2, 0)!) }
+        #expect(throws: ContractError.badProof) { try f.contract.claim(innerAsAccount) }
+        #expect(try f.contract.claim(proof) == 380)
         #expect(throws: ContractError.alreadyPaid(proof.key)) { try f.contract.claim(proof) }
         #expect(try f.contract.claim(f.replica.balanceProof(2, 0)!) == 120)
+    }
+
+    /// An exit is a force close: it opens the dispute window on a checkpoint at least as new
+    /// as the latest registered, a newer one can still win, and nothing is paid before the
+    /// channel is final (paying one account at once let an exiter be paid a balance it had
+    /// since spent: the fuzzer's seed 1386).
+    @Test func anExitIsAForceCloseWithADisputeWindow() throws {
+        var f = Fixture()
+        try f.contract.registerCheckpoint(f.checkpoint(version: 3))
+        #expect(throws: ContractError.staleVersion(got: 2, current: 3)) { try f.contract.exit(f.checkpoint(version: 2), height: 5, by: 1) }
+        #expect(throws: ContractError.notAParticipant(9)) { try f.contract.exit(f.checkpoint(version: 3), height: 5, by: 9) }
+        try f.contract.exit(f.checkpoint(version: 3), height: 5, by: 1)
+        #expect(f.contract.exits == [1])
+        #expect(f.contract.proposal?.deadline == 15)
+        #expect(f.contract.proposals.last?.proposer == 1, "an exit is a proposal: stale-proposal evidence applies to it")
+        #expect(throws: ContractError.alreadyProposed) { try f.contract.exit(f.checkpoint(version: 4), height: 6, by: 2) }
+        #expect(throws: ContractError.notFinalized) { try f.contract.claim(f.replica.balanceProof(1, 0)!) }
+        try f.contract.challenge(f.checkpoint(version: 7), height: 9)
+        #expect(throws: ContractError.windowOpen(deadline: 15, height: 15)) { try f.contract.finalize(height: 15) }
+        try f.contract.finalize(height: 16)
+        #expect(f.contract.final?.checkpoint.version == 7)
+        #expect(try f.contract.claim(f.replica.balanceProof(1, 0)!) > 0)
+        #expect(throws: ContractError.alreadyFinalized) { try f.contract.exit(f.checkpoint(version: 8), height: 17, by: 0) }
     }
 
     @Test func slashingTakesTheBondOnceAndOnlyOnValidEvidence() throws {

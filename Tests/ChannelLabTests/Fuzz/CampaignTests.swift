@@ -104,13 +104,13 @@ import Testing
         ("merge-in-arrival-order", 18), ("skip-balance-check", 18), ("credit-without-debit", 1), ("drop-equivocations", 18),
         ("accept-unknown-predecessors", 1), ("lose-evidence-on-restart", 14), ("count-locked-twice", 1), ("sign-without-channel-id", 14),
         ("finalize-early", 279), ("accept-older-challenge", 190), ("pay-twice", 106), ("trust-evidence", 12), ("short-compensation", 18),
-        ("node-overspends", 1), ("no-anti-entropy", 1), ("unbacked-receipts", 1), ("challenge-with-oldest", 279), ("never-exit", 12),
+        ("node-overspends", 1), ("no-anti-entropy", 1), ("unbacked-receipts", 1), ("challenge-with-oldest", 279), ("never-exit", 29),
         ("never-finalize", 5), ("never-slash", 14),
     ]
 
     /// Lab bugs the fuzzer found stay fixed: each of these scenarios (shrunk from a finding)
     /// failed before its fix (docs/fuzzing.md and docs/settlement.md say which and why).
-    @Test(arguments: ["regress-exit-after-crash", "regress-byzantine-proposal-settles", "regress-exit-lossy-chain-link"])
+    @Test(arguments: ["regress-exit-after-crash", "regress-byzantine-proposal-settles", "regress-exit-lossy-chain-link", "regress-exit-is-a-force-close"])
     func fuzzerFindingsStayFixed(name: String) throws {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("scenarios/\(name).yaml")
