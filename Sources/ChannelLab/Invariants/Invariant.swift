@@ -79,4 +79,7 @@ public enum Sometimes: String, CaseIterable, Sendable, Codable {
     case byzantineSlashed = "byzantine-slashed"
     case honestOperationTainted = "honest-operation-tainted"
     case victimCompensated = "victim-compensated"
+    /// Honest funds lost to a stale settlement that no honest node could have challenged: the
+    /// holders of newer checkpoints were offline, down, or got them too late in the window.
+    case unchallengeableLoss = "unchallengeable-loss"
 }

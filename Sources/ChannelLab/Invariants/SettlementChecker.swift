@@ -97,6 +97,10 @@ final class SettlementChecker {
     private var final: SignedCheckpoint?
     private(set) var finalizedAt: UInt64?
     private var proposal: (version: UInt64, height: UInt64, deadline: UInt64, congestedBefore: Int)?
+    /// The newest checkpoint any honest node held while up and online at a block early enough
+    /// in the dispute window for a challenge to be included by the deadline (the protocol's
+    /// assumption): the most the settlement can be held to.
+    private var challengeable: UInt64 = 0
     private var disputeReported = false
     private var exitReported: Set<Int> = []
     private(set) var losses: [HonestLoss] = []
@@ -134,6 +138,17 @@ final class SettlementChecker {
         if let current = contract.proposal, proposal == nil {
             proposal = (current.checkpoint.checkpoint.version, chain.height, current.deadline, chain.congestedBlocks)
             monitor.reach(.settlementProposed)
+        }
+        // Presence counts over the nominal window, even after a finalization (an early one is
+        // the contract's fault, not the holders' absence).
+        if let proposal, chain.height + spec.inclusionBlocksMax <= proposal.deadline {
+            for node in nodes where honest.contains(Int(node.index)) && node.up && node.online {
+                challengeable = max(challengeable, node.duty.held?.checkpoint.version ?? 0)
+            }
+        }
+        if let pending = pendingVerdict, let proposal, chain.height + spec.inclusionBlocksMax > proposal.deadline {
+            pendingVerdict = nil
+            verdict(pending, now: now, monitor: monitor)
         }
         if let previous = final, contract.final != previous {
             monitor.report(.settlementMonotone, at: now, nodes: [], "finalized outcome changed from version \(previous.checkpoint.version) to \(contract.final.map { "\($0.checkpoint.version)" } ?? "none")")
@@ -214,10 +229,42 @@ final class SettlementChecker {
             }
         }
         let lossText = losses.map { "\($0.participant)/\($0.token) loses \($0.lost)" }.joined(separator: ", ")
+        let pending = PendingVerdict(final: signed.checkpoint.version, best: best.checkpoint.version, holder: holder, lossText: lossText, cause: cause)
+        // Whether an honest node could have challenged is known once the window's last
+        // challengeable block has passed (an early finalization comes before it).
+        if let proposal, chain.height + spec.inclusionBlocksMax <= proposal.deadline, challengeable <= signed.checkpoint.version {
+            pendingVerdict = pending
+        } else {
+            verdict(pending, now: now, monitor: monitor)
+        }
+    }
+
+    /// A stale final checkpoint, waiting for the window's verdict.
+    struct PendingVerdict {
+        let final: UInt64
+        let best: UInt64
+        let holder: Int
+        let lossText: String
+        let cause: String
+    }
+
+    private var pendingVerdict: PendingVerdict?
+
+    /// A violation if some honest node held a newer checkpoint than the final one while up and
+    /// online early enough in the window to challenge; otherwise the loss is outside the
+    /// protocol's assumption (the holders were offline or down throughout, or got it too late):
+    /// reported, not a violation (found by the fuzzer: a stalled node's exit while the holders
+    /// of newer state were away).
+    private func verdict(_ pending: PendingVerdict, now: SimInstant, monitor: InvariantMonitor) {
+        guard challengeable > pending.final else {
+            cause = pending.cause + "; no honest node held a newer checkpoint while up and online early enough in the dispute window to challenge"
+            monitor.reach(.unchallengeableLoss)
+            return
+        }
         monitor.report(
-            .settlementSafety, at: now, nodes: [holder],
-            "finalized version \(signed.checkpoint.version) but honest node \(holder) holds version \(best.checkpoint.version)"
-                + (lossText.isEmpty ? "" : ": \(lossText)") + "; cause: \(cause)")
+            .settlementSafety, at: now, nodes: [pending.holder],
+            "finalized version \(pending.final) but honest node \(pending.holder) holds version \(pending.best)"
+                + (pending.lossText.isEmpty ? "" : ": \(pending.lossText)") + "; cause: \(pending.cause)")
     }
 
     /// Why the newest checkpoint did not win: an early finalization, a challenge held past the
@@ -282,6 +329,10 @@ final class SettlementChecker {
     /// At the end: outstanding checks and the report.
     func finish(chain: SimChain, nodes: [ChannelNode], now: SimInstant, monitor: InvariantMonitor) -> SettlementReport {
         afterBlock(chain: chain, nodes: nodes, now: now, monitor: monitor)
+        if let pending = pendingVerdict {
+            pendingVerdict = nil
+            verdict(pending, now: now, monitor: monitor)
+        }
         if let proposal, final == nil, !disputeReported {
             monitor.report(.disputeLiveness, at: now, nodes: [], "proposal of version \(proposal.version) (deadline \(proposal.deadline)) never finalized; chain at height \(chain.height)")
         }

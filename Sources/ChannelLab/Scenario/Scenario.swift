@@ -107,8 +107,9 @@ public struct SettlementExpectation: Hashable, Sendable {
     public var challengeWon: Bool?
     /// Exactly these participants' exits reached the chain (nil: not checked).
     public var exits: [Int]?
-    /// Exactly these participants lose value at settlement (default: none).
-    public var honestLoss: [Int] = []
+    /// Exactly these participants lose value at settlement (nil: not checked; a loss an honest
+    /// node could have challenged is a `settlement-safety` violation anyway).
+    public var honestLoss: [Int]?
 }
 
 /// What a scenario expects of its run.

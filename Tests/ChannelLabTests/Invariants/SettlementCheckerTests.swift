@@ -82,6 +82,28 @@ import Testing
     }
 
     /// A correct contract holds against the broken node alone.
+    /// A loss no honest node could have challenged (the holders of the newer checkpoint were
+    /// away for the whole window) is reported, not a violation; with a holder back early in
+    /// the window it is challenged away, and if that holder's challenge is held up past the
+    /// deadline (congestion), the loss is a violation again.
+    @Test func aLossNobodyCouldChallengeIsReportedButNotAViolation() throws {
+        let away = ScenarioRunner.run(try Self.scenario("exit-while-holders-away"))
+        #expect(away.passed, "\(away.violations.prefix(3)) \(away.expectationFailures)")
+        #expect(away.sometimesReached.contains("unchallengeable-loss"))
+        #expect(away.settlement.honestLosses.map(\.participant) == [0, 3])
+        let text = try String(contentsOf: Self.repository.appendingPathComponent("scenarios/exit-while-holders-away.yaml"), encoding: .utf8)
+            .replacingOccurrences(of: "  - {at: 3s, online: 0}", with: "  - {at: 3s, online: 0}\n  - {at: 5s, online: 1}")
+        let back = try ScenarioLoader.parse(text, file: "exit-while-holders-away+1")
+        let challenged = ScenarioRunner.run(back)
+        #expect(challenged.settlement.challengesWon == 1)
+        #expect(challenged.settlement.honestLosses.isEmpty)
+        let congested = try ScenarioLoader.parse(
+            text.replacingOccurrences(of: "  - {at: 5s, online: 1}", with: "  - {at: 5s, online: 1}\n  - {at: 5s, congest: 6s}"), file: "exit-while-holders-away+1+congestion")
+        let late = ScenarioRunner.run(congested)
+        #expect(late.violations.contains { $0.invariant == .settlementSafety && $0.detail.contains("holds version 2001") }, "\(late.violations.prefix(3))")
+        #expect(!late.sometimesReached.contains("unchallengeable-loss"))
+    }
+
     @Test(arguments: [("settle-across-partition", LabBugs.hastyFinalize), ("settle-busy-channel", LabBugs.claimTwice)])
     func theContractRefusesWhatTheBrokenNodeSends(name: String, lab: LabBugs) throws {
         let report = ScenarioRunner.run(try Self.scenario(name), labBugs: lab)
