@@ -269,10 +269,10 @@ extension ChannelNode {
                 send(.claim(proof), key: "claim-\(token)", status: status, force: true, out: &out)
             }
         } else if status.proposal == nil, var held = duty.exitWith {
-            // The chain holds a newer checkpoint than the one the exit was decided on (another
-            // node registered it): the exit must be at least that new, so it moves to the
-            // newest certificate held once that is new enough (it arrives by anti-entropy).
-            if status.latestVersion > held.checkpoint.version, let newest = duty.held, newest.checkpoint.version >= status.latestVersion {
+            // The exit uses the newest certificate held when it is sent: one that arrived after
+            // the decision (by anti-entropy) is never worse, and it must be at least as new as
+            // the chain's latest (another node may have registered a newer one).
+            if let newest = duty.held, newest.checkpoint.version > held.checkpoint.version {
                 duty.exitWith = newest
                 held = newest
             }
