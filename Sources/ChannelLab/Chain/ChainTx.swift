@@ -75,6 +75,9 @@ public struct ChainStatus: Sendable {
     /// The open proposal, who proposed it, and its deadline.
     public let proposal: SignedCheckpoint?
     public let proposer: ParticipantIndex?
+    /// The version the proposer proposed (a challenge may since have replaced the checkpoint;
+    /// stale-proposal evidence is about what was proposed).
+    public let proposedVersion: UInt64?
     public let deadline: UInt64
     /// The finalized checkpoint.
     public let final: SignedCheckpoint?

@@ -106,6 +106,7 @@ public final class SimChain {
         return ChainStatus(
             height: height, latestVersion: contract.latest?.checkpoint.version ?? 0, proposal: proposal?.checkpoint,
             proposer: proposal == nil ? nil : contract.proposals.last?.proposer,
+            proposedVersion: proposal == nil ? nil : contract.proposals.last?.version,
             deadline: proposal?.deadline ?? 0, final: contract.final,
             paidTokens: contract.paid.keys.filter { $0.participant == participant }.map(\.token).sorted(),
             slashed: contract.slashed.keys.sorted(), compensated: contract.compensated.filter { $0.victim == participant })

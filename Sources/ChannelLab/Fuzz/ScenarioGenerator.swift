@@ -198,8 +198,10 @@ public enum ScenarioGenerator {
         // offline that no checkpoint can be certified; the rest must exit on their own.
         if settles && on(25) {
             scenario.stallTimeoutMillis = 1000
-            // Offline by 3 s, stalled by 4 s, paid within 6 + 2 × (3 + 1) blocks: by 11 s.
-            scenario.durationMillis = 12_000
+            // Offline by 3 s, stalled by 4 s, paid within 6 + 3 × (3 + 1) blocks (the exit,
+            // `finalize`, the claim), 9 s: by 13 s, so a node that never exits is caught
+            // before the liveness phase brings everyone back.
+            scenario.durationMillis = 15_000
             let threshold = (participants * 2 + 2) / 3
             let at = 1000 + rng.index(2000)
             for who in (threshold - 1)..<participants { scenario.faults.append(.init(atMillis: at, yaml: "offline: \(who)")) }

@@ -97,10 +97,7 @@ final class SettlementChecker {
     private var final: SignedCheckpoint?
     private(set) var finalizedAt: UInt64?
     private var proposal: (version: UInt64, height: UInt64, deadline: UInt64, congestedBefore: Int)?
-    /// The newest checkpoint any honest node held while up and online at a block early enough
-    /// in the dispute window for a challenge to be included by the deadline (the protocol's
-    /// assumption): the most the settlement can be held to.
-    private var challengeable: UInt64 = 0
+
     private var disputeReported = false
     private var exitReported: Set<Int> = []
     private(set) var losses: [HonestLoss] = []
@@ -139,16 +136,9 @@ final class SettlementChecker {
             proposal = (current.checkpoint.checkpoint.version, chain.height, current.deadline, chain.congestedBlocks)
             monitor.reach(.settlementProposed)
         }
-        // Presence counts over the nominal window, even after a finalization (an early one is
-        // the contract's fault, not the holders' absence).
-        if let proposal, chain.height + spec.inclusionBlocksMax <= proposal.deadline {
-            for node in nodes where honest.contains(Int(node.index)) && node.up && node.online {
-                challengeable = max(challengeable, node.duty.held?.checkpoint.version ?? 0)
-            }
-        }
         if let pending = pendingVerdict, let proposal, chain.height + spec.inclusionBlocksMax > proposal.deadline {
             pendingVerdict = nil
-            verdict(pending, now: now, monitor: monitor)
+            verdict(pending, chain: chain, nodes: nodes, now: now, monitor: monitor)
         }
         if let previous = final, contract.final != previous {
             monitor.report(.settlementMonotone, at: now, nodes: [], "finalized outcome changed from version \(previous.checkpoint.version) to \(contract.final.map { "\($0.checkpoint.version)" } ?? "none")")
@@ -184,11 +174,24 @@ final class SettlementChecker {
             } else {
                 challengesRefused += 1
             }
-        case "exit":
-            // A force close: it opened the dispute window (payouts are claims, below).
+        case "finalize":
+            // The contract's own rule, recounted: no finalization while the window is open,
+            // whether or not anyone lost by it.
+            if record.refusal == nil, let deadline = proposal?.deadline, record.height <= deadline {
+                monitor.report(.settlementSafety, at: now, nodes: [record.from], "the contract finalized at height \(record.height), before the dispute window closed at height \(deadline)")
+            }
+        case "propose", "exit":
+            // Taken from the record, so a proposal finalized within its own block is seen too.
             guard record.refusal == nil else { return }
-            exits.insert(record.from)
-            monitor.reach(.emergencyExit)
+            if proposal == nil, let version = record.version {
+                proposal = (version, record.height, record.height + spec.disputeWindowBlocks, chain.congestedBlocks)
+                monitor.reach(.settlementProposed)
+            }
+            // An exit is a force close: it opened the dispute window (payouts are claims).
+            if record.kind == "exit" {
+                exits.insert(record.from)
+                monitor.reach(.emergencyExit)
+            }
         case "claim":
             guard record.refusal == nil, let participant = record.participant, let token = record.token,
                 let amount = record.amount.flatMap({ Amount($0) })
@@ -232,11 +235,32 @@ final class SettlementChecker {
         let pending = PendingVerdict(final: signed.checkpoint.version, best: best.checkpoint.version, holder: holder, lossText: lossText, cause: cause)
         // Whether an honest node could have challenged is known once the window's last
         // challengeable block has passed (an early finalization comes before it).
-        if let proposal, chain.height + spec.inclusionBlocksMax <= proposal.deadline, challengeable <= signed.checkpoint.version {
+        if let proposal, chain.height + spec.inclusionBlocksMax <= proposal.deadline,
+            challengeable(chain: chain, nodes: nodes) <= signed.checkpoint.version
+        {
             pendingVerdict = pending
         } else {
-            verdict(pending, now: now, monitor: monitor)
+            verdict(pending, chain: chain, nodes: nodes, now: now, monitor: monitor)
         }
+    }
+
+    /// The newest checkpoint an honest node could have challenged with in time: one it held
+    /// when it saw the open proposal in a chain status at height h, early enough that its
+    /// challenge is included by the deadline (h + `inclusionBlocksMax` ≤ deadline), allowing one
+    /// resend pacing for each of its submissions the network lost since (the protocol's
+    /// assumption; presence is what the node saw, not block instants).
+    private func challengeable(chain: SimChain, nodes: [ChannelNode]) -> UInt64 {
+        guard let proposal else { return 0 }
+        var best: UInt64 = 0
+        for node in nodes where honest.contains(Int(node.index)) {
+            let lostTimes = chain.lostSubmissions[Int(node.index)] ?? []
+            for (height, version) in node.duty.challengeChances where version > best {
+                let seenAt = Int(height) < chain.blockTimes.count ? chain.blockTimes[Int(height)] : SimInstant.zero
+                let lost = UInt64(lostTimes.filter { $0 >= seenAt }.count)
+                if height + spec.inclusionBlocksMax + lost * ChannelNode.resendBlocks <= proposal.deadline { best = version }
+            }
+        }
+        return best
     }
 
     /// A stale final checkpoint, waiting for the window's verdict.
@@ -255,8 +279,8 @@ final class SettlementChecker {
     /// protocol's assumption (the holders were offline or down throughout, or got it too late):
     /// reported, not a violation (found by the fuzzer: a stalled node's exit while the holders
     /// of newer state were away).
-    private func verdict(_ pending: PendingVerdict, now: SimInstant, monitor: InvariantMonitor) {
-        guard challengeable > pending.final else {
+    private func verdict(_ pending: PendingVerdict, chain: SimChain, nodes: [ChannelNode], now: SimInstant, monitor: InvariantMonitor) {
+        guard challengeable(chain: chain, nodes: nodes) > pending.final else {
             cause = pending.cause + "; no honest node held a newer checkpoint while up and online early enough in the dispute window to challenge"
             // (A newer checkpoint of the same balances, formed late, loses nobody anything.)
             if !pending.lossText.isEmpty { monitor.reach(.unchallengeableLoss) }
@@ -332,7 +356,7 @@ final class SettlementChecker {
         afterBlock(chain: chain, nodes: nodes, now: now, monitor: monitor)
         if let pending = pendingVerdict {
             pendingVerdict = nil
-            verdict(pending, now: now, monitor: monitor)
+            verdict(pending, chain: chain, nodes: nodes, now: now, monitor: monitor)
         }
         if let proposal, final == nil, !disputeReported {
             monitor.report(.disputeLiveness, at: now, nodes: [], "proposal of version \(proposal.version) (deadline \(proposal.deadline)) never finalized; chain at height \(chain.height)")

@@ -33,6 +33,18 @@ struct DutyState {
     var sentAt: [String: UInt64] = [:]
     /// Claims sent after the account was paid (only the `claim-twice` plant sends them).
     var extraClaims: Set<TokenID> = []
+    /// What this node could challenge with: for each chain height at which it saw an open
+    /// proposal older than the certificate it held, that certificate's version (the checker
+    /// judges from this whether an honest node had the chance to challenge in time).
+    var challengeChances: [UInt64: UInt64] = [:]
+    /// Most entries in `challengeChances`.
+    static let challengeChancesMax = 4096
+
+    /// Whether this node is closing the channel (it proposed, or decided to exit): it signs no
+    /// more checkpoints, since a signature on one that follows a newer certificate than what
+    /// it proposed would be stale-proposal evidence against itself (found by review: an
+    /// exiter signing while its exit waited in a congested mempool was slashed).
+    var closing: Bool { proposed != nil || exitDecidedAt != nil }
 }
 
 extension DutyState {
@@ -74,7 +86,7 @@ extension ChannelNode {
 
     /// Starts a checkpoint round of this node's current state: signs it and asks every peer.
     func startRound(final: Bool, now: SimInstant, out: inout [Send]) {
-        guard let duties, up, online, let replica else { return }
+        guard let duties, up, online, let replica, !duty.closing else { return }
         let version = max(now.micros / 1000 + 1, duty.lastSignedVersion + 1)
         let checkpoint = replica.checkpoint(version: version, previous: duty.held?.checkpoint.version ?? 0, final: final)
         let digest = checkpoint.digest
@@ -112,7 +124,7 @@ extension ChannelNode {
     /// checkpoint, when those heads are the node's whole state and the compensation list is
     /// what it computes); asks for unknown heads.
     func answer(_ checkpoint: Checkpoint, final: Bool, from: Int, now: SimInstant, out: inout [Send]) {
-        guard duties != nil, !refusingToSign, let replica, checkpoint.channel == config.channel else { return }
+        guard duties != nil, !refusingToSign, !duty.closing, let replica, checkpoint.channel == config.channel else { return }
         if checkpoint.version == duty.lastSignedVersion, let last = duty.lastSigned, last.digest == checkpoint.digest {
             out.append(Send(to: from, message: .checkpointSignature(version: checkpoint.version, last.signature)))
             return
@@ -231,13 +243,18 @@ extension ChannelNode {
         duty.chainSettling = status.proposal != nil || status.final != nil
         // A proposal on chain closes the channel: no more operations, only disputes and payouts.
         if duty.chainSettling { freeze() }
-        if let proposal = status.proposal, let proposer = status.proposer, !status.slashed.contains(proposer), !labBugs.contains(.neverSlash),
-            let held = duty.stalenessProof(against: proposer, proposed: proposal.checkpoint.version),
+        if let proposal = status.proposal, let held = duty.held, held.checkpoint.version > proposal.checkpoint.version,
+            duty.challengeChances.count < DutyState.challengeChancesMax
+        {
+            duty.challengeChances[status.height] = max(duty.challengeChances[status.height] ?? 0, held.checkpoint.version)
+        }
+        if let proposer = status.proposer, let proposed = status.proposedVersion, proposer != index, !status.slashed.contains(proposer), !labBugs.contains(.neverSlash),
+            let held = duty.stalenessProof(against: proposer, proposed: proposed),
             let signature = held.signatures.first(where: { $0.signer == proposer })
         {
             // The proposer signed a checkpoint after holding a newer certificate than it proposed.
             let evidence = Evidence.staleProposal(StaleProposalEvidence(
-                proposer: proposer, proposedVersion: proposal.checkpoint.version, newer: held.checkpoint, signature: signature.signature))
+                proposer: proposer, proposedVersion: proposed, newer: held.checkpoint, signature: signature.signature))
             send(.slash(evidence), key: "slash-stale-\(proposer)", status: status, out: &out)
         }
         if let proposal = status.proposal {

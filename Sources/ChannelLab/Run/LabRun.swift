@@ -682,6 +682,8 @@ public final class LabRun {
             EvidenceChecker.check(
                 nodes: nodes, honest: honest, byzantine: scenario.byzantineParticipants, attributable: attributable, chain: chain,
                 bonded: (scenario.settlement?.bond ?? 0) > 0 && scenario.settlement?.proposeAt != nil, config: config, now: now, monitor: monitor)
+        } else {
+            EvidenceChecker.checkSlashed(chain: chain, honest: honest, now: now, monitor: monitor)
         }
         let hash = trace.finish()
         recorder?.finish(fingerprints: trace.fingerprints, descriptions: trace.descriptions)

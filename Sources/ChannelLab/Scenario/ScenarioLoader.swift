@@ -395,6 +395,12 @@ private struct Parser {
         }
         if let value = map["registerCheckpoints"] { spec.registerCheckpoints = try reader.bool(value, "settlement.registerCheckpoints") }
         if let value = map["inclusionBlocksMax"] { spec.inclusionBlocksMax = try reader.integer(value, "settlement.inclusionBlocksMax", 1...1000) }
+        // A window no longer than the inclusion bound leaves no time to challenge at all.
+        guard spec.disputeWindowBlocks > spec.inclusionBlocksMax else {
+            throw reader.error(
+                map["disputeWindow"] ?? map["inclusionBlocksMax"] ?? node,
+                "settlement.disputeWindow (\(spec.disputeWindowBlocks) blocks) must be longer than settlement.inclusionBlocksMax (\(spec.inclusionBlocksMax)), or no challenge could be included in time")
+        }
         return spec
     }
 

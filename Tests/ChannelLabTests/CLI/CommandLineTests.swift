@@ -109,7 +109,7 @@ import Testing
         let broken = try Self.run(["run", Self.repository.appendingPathComponent("scenarios/byz-stale-proposal.yaml").path, "--plant", "finalize-early"])
         #expect(broken.status == 1)
         #expect(broken.out.contains("settlement-safety"))
-        #expect(broken.out.contains("cause: the contract finalized at height"))
+        #expect(broken.out.contains("the contract finalized at height 27, before the dispute window closed at height 36"), "\(broken.out)")
         let plain = try Self.tempFile(Self.small)
         let none = try #require(try JSONSerialization.jsonObject(with: Data(try Self.run(["run", plain, "--json"]).out.utf8)) as? [String: Any])
         #expect((none["settlement"] as? [String: Any])?["outcome"] as? String == "none")

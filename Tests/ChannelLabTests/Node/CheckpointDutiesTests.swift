@@ -114,7 +114,7 @@ import Testing
         h.deliver([Send(to: 0, message: .ops([.op(a), .op(b)]))], from: 2)
         let evidence = try #require(h.nodes[0].replica!.evidence.first)
         func status(slashed: [ParticipantIndex], height: UInt64) -> ChainStatus {
-            ChainStatus(height: height, latestVersion: 0, proposal: nil, proposer: nil, deadline: 0, final: nil, paidTokens: [], slashed: slashed, compensated: [])
+            ChainStatus(height: height, latestVersion: 0, proposal: nil, proposer: nil, proposedVersion: nil, deadline: 0, final: nil, paidTokens: [], slashed: slashed, compensated: [])
         }
         func slashes(_ status: ChainStatus) -> [Evidence] {
             var out = [Send]()

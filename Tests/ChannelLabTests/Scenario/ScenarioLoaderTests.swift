@@ -59,6 +59,7 @@ import Testing
         ("name: t\nduration: 5s\nparticipants: {count: 3}\nexpect:\n  settlement: {finalized: true}\n", 5, 15, "needs a settlement section"),
         ("name: t\nduration: 5s\nparticipants: {count: 3}\nsettlement: {}\nexpect:\n  settlement: {exits: [4]}\n", 6, 24, "unknown participant 4"),
         ("name: t\nduration: 5s\nparticipants: {count: 3}\nsettlement: {stallTimeout: 5s}\n", 4, 28, "needs settlement.checkpointInterval"),
+        ("name: t\nduration: 5s\nparticipants: {count: 3}\nsettlement: {disputeWindow: 3}\n", 4, 29, "must be longer than settlement.inclusionBlocksMax (3)"),
         ("name: t\nduration: 5s\nparticipants: {count: 3}\nbyzantine:\n  - {participant: 2, do: explode}\n", 5, 26, "unknown Byzantine strategy 'explode'"),
         ("name: t\nduration: 5s\nparticipants: {count: 3}\nbyzantine:\n  - {participant: 2, do: invalid, kind: rude}\n", 5, 41, "unknown invalid kind 'rude'"),
         ("name: t\nduration: 5s\nparticipants: {count: 3}\nbyzantine:\n  - {participant: 2, do: invalid, kind: permission}\n", 5, 41, "make participant 2 an observer"),
