@@ -164,7 +164,11 @@ public enum ScenarioGenerator {
             faults.append(.init(atMillis: at, yaml: "crash: \(who)"))
             faults.append(.init(atMillis: min(duration, at + 300 + rng.index(1500)), yaml: "restart: \(who)"))
         }
-        if on(20) { faults.append(.init(atMillis: 500 + rng.index(duration / 2), yaml: "congest: \(1 + rng.index(3))s")) }
+        // Congestion of at most 1 s: with the inclusion bound it stays inside the 3 s window, so
+        // a held-up challenge is the code's fault, not the scenario's (a 2 s congestion in a 3 s
+        // window cost honest funds at seed 2239: true, as in `congestion-beyond-window`, but a
+        // finding about the parameters).
+        if on(20) { faults.append(.init(atMillis: 500 + rng.index(duration / 2), yaml: "congest: \(500 + rng.index(3) * 250)ms")) }
         let settles = on(40)
         let locks = on(30)
         var byzantine = [GeneratedScenario.Script]()
