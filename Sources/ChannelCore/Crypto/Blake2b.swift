@@ -115,4 +115,6 @@ public enum DomainTag: String, Sendable, CaseIterable {
     case checkpoint = "chanlab/checkpoint/v1"
     /// Channel id derivation in the lab.
     case channelID = "chanlab/channel-id/v1"
+    /// A replica's rejection records, in id order (`Replica.rejectionsDigest`).
+    case rejections = "chanlab/rejections/v1"
 }

@@ -23,6 +23,13 @@ public struct PlantedBugs: OptionSet, Sendable, Hashable {
     /// operation signed in another channel with the same keys verifies here when relabelled.
     public static let signWithoutChannelID = PlantedBugs(rawValue: 1 << 7)
 
+    /// Name, in a `predecessorRejected` record, the rejected predecessor whose refusal arrived
+    /// first instead of the smallest one: the rule before an independent implementation showed
+    /// that two replicas then keep different records for the same operations. Reachable only
+    /// through a fan-in of refused operations that no Byzantine strategy sends yet, so it is not
+    /// in `named`; the replica's property tests show that they catch it.
+    public static let nameArrivalOrderPredecessor = PlantedBugs(rawValue: 1 << 8)
+
     /// What operation signatures cover with these bugs switched in.
     public var signatureScope: SignatureScope { contains(.signWithoutChannelID) ? .channelOmitted : .channelBound }
 

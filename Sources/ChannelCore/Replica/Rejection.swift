@@ -8,14 +8,23 @@ public enum GraphRejection: Error, Hashable, Sendable, CustomStringConvertible {
     case unknownAuthor(ParticipantIndex)
     /// The signature does not verify: proves nothing about the claimed author. Dropped.
     case badSignature
-    /// Too many operations already wait for predecessors. Dropped; sync will offer it again.
+    /// The pending buffer holds `limit` operations (`ReplicaLimits.pendingOpsMax`). Dropped;
+    /// sync will offer it again.
     case pendingBufferFull(limit: Int)
+    /// The author already has `limit` operations in the pending buffer: its share
+    /// (`Replica.pendingPerAuthorMax`, `max(256, pendingOpsMax / participants)`), so that one
+    /// author citing ids that never come cannot crowd out the others. Dropped; sync will offer
+    /// it again.
+    case authorPendingShareFull(author: ParticipantIndex, limit: Int)
     /// The graph holds `ReplicaLimits.graphOpsMax` operations. Dropped.
     case graphFull(limit: Int)
     /// The author chain rules are broken: `seq` 1 cites an own operation, or `seq` n does not
     /// cite exactly one own operation, with `seq` n−1. Signed, so attributable; recorded.
     case brokenAuthorChain
-    /// A predecessor was itself rejected; recorded.
+    /// A predecessor is on record as rejected; recorded. The id named is the smallest of the
+    /// operation's predecessors on record as rejected at this replica, and the record follows
+    /// when a smaller one is recorded later, so that it depends only on the operations held,
+    /// never on the order they arrived in (docs/merge-and-ledger.md, "Acceptance").
     case predecessorRejected(OperationID)
 
     /// Whether the rejection is recorded as a signed misbehaviour of the author (the others
@@ -23,7 +32,8 @@ public enum GraphRejection: Error, Hashable, Sendable, CustomStringConvertible {
     public var isAttributable: Bool {
         switch self {
         case .brokenAuthorChain, .predecessorRejected: return true
-        default: return false
+        case .malformed, .wrongChannel, .unknownAuthor, .badSignature, .pendingBufferFull, .authorPendingShareFull, .graphFull:
+            return false
         }
     }
 
@@ -34,6 +44,7 @@ public enum GraphRejection: Error, Hashable, Sendable, CustomStringConvertible {
         case let .unknownAuthor(author): return "unknown author \(author)"
         case .badSignature: return "bad signature"
         case let .pendingBufferFull(limit): return "pending buffer full (\(limit) operations)"
+        case let .authorPendingShareFull(author, limit): return "author \(author)'s share of the pending buffer full (\(limit) operations)"
         case let .graphFull(limit): return "graph full (\(limit) operations)"
         case .brokenAuthorChain: return "broken author chain"
         case let .predecessorRejected(id): return "predecessor \(id.short) rejected"
@@ -69,6 +80,15 @@ public struct RejectionRecord: Hashable, Sendable, CustomStringConvertible {
     public let seq: UInt64
     public let reason: RejectionReason
     public let kind: RejectionClass
+
+    init(id: OperationID, author: ParticipantIndex, seq: UInt64, reason: RejectionReason, kind: RejectionClass) {
+        if case let .graph(graph) = reason { precondition(graph.isAttributable, "only attributable graph rejections are on record") }
+        self.id = id
+        self.author = author
+        self.seq = seq
+        self.reason = reason
+        self.kind = kind
+    }
 
     public var description: String {
         "\(id.short) by \(author) seq \(seq): \(reason) [\(kind.rawValue)]"

@@ -37,6 +37,12 @@ public final class Replica {
     var forks: [Seat: [OperationID]] = [:]
     var equivocations: [Seat: EquivocationEvidence] = [:]
     var graphRejected: [OperationID: RejectionRecord] = [:]
+    /// For an id that is neither accepted nor on record: the operations on record as
+    /// `predecessorRejected(p)` that cite it with an id smaller than `p`. If it is recorded as
+    /// rejected later, their records name it instead (the smallest rejected predecessor), so a
+    /// record never depends on the order of arrival. At most `WireLimits.predsMax` entries per
+    /// record, so bounded by `limits.graphOpsMax` with `graphRejected`.
+    var rejectedCiters: [OperationID: [OperationID]] = [:]
     /// Evidence for operations refused as `brokenAuthorChain` (a subset of `graphRejected`'s
     /// keys, so bounded by `limits.graphOpsMax` with it).
     var brokenChains: [OperationID: BrokenChainEvidence] = [:]
@@ -142,6 +148,7 @@ public final class Replica {
         var missing = 0
         var predSlots = [Int32]()
         predSlots.reserveCapacity(op.preds.count)
+        // Preds are sorted ascending, so the first one on record is the smallest.
         for pred in op.preds {
             if let slot = slots[pred] {
                 predSlots.append(slot)
@@ -163,8 +170,9 @@ public final class Replica {
             return .duplicate
         }
         if missing > 0 {
-            guard pending.count < limits.pendingOpsMax, pendingByAuthor[op.author, default: 0] < pendingPerAuthorMax else {
-                return .rejected(.pendingBufferFull(limit: limits.pendingOpsMax))
+            guard pending.count < limits.pendingOpsMax else { return .rejected(.pendingBufferFull(limit: limits.pendingOpsMax)) }
+            guard pendingByAuthor[op.author, default: 0] < pendingPerAuthorMax else {
+                return .rejected(.authorPendingShareFull(author: op.author, limit: pendingPerAuthorMax))
             }
             pending[op.id] = op
             pendingByAuthor[op.author, default: 0] += 1
@@ -297,6 +305,8 @@ public final class Replica {
         if proofValid { chainHeight = max(chainHeight, citedHeight) }
         let node = GraphNode(op: op, slot: Int32(store.count), depth: depth + 1, chainHeight: chainHeight, chainProofValid: proofValid)
         slots[op.id] = node.slot
+        // Accepted ids are never rejected: records citing it keep the name they have.
+        if !rejectedCiters.isEmpty { rejectedCiters[op.id] = nil }
         store.append(node)
         for pred in op.preds where headSet.remove(pred) != nil { headsMix &-= Self.headMix(pred) }
         headSet.insert(op.id)
@@ -360,11 +370,17 @@ public final class Replica {
     }
 
     /// Records an attributable graph rejection of `op` and, iteratively, of every buffered
-    /// operation that waits on it.
+    /// operation that waits on it (`predecessorRejected`).
+    ///
+    /// A `predecessorRejected` record names the smallest predecessor on record as rejected.
+    /// When it is made, a smaller predecessor may still be unknown or buffered and be rejected
+    /// later; `rejectedCiters` remembers such predecessors, and recording one of them renames
+    /// the record. So two replicas holding the same operations keep the same records whatever
+    /// the order of arrival (found by an independent implementation: the name used to be the
+    /// predecessor whose rejection happened to arrive first).
     private func recordGraphRejection(_ op: SignedOperation, _ reason: GraphRejection) {
         precondition(reason.isAttributable)
-        graphRejected[op.id] = RejectionRecord(
-            id: op.id, author: op.author, seq: op.seq, reason: .graph(reason), kind: .invalidInCausalPast)
+        record(op, reason)
         var rejected = [op.id]
         while let next = rejected.popLast() {
             guard let waiting = waiters.removeValue(forKey: next) else { continue }
@@ -372,10 +388,38 @@ public final class Replica {
                 guard let waitingOp = takePending(waiter) else { continue }
                 missingCounts[waiter] = nil
                 forgetWaiter(waiter, citing: waitingOp.preds, except: next)
-                graphRejected[waiter] = RejectionRecord(
-                    id: waiter, author: waitingOp.author, seq: waitingOp.seq,
-                    reason: .graph(.predecessorRejected(next)), kind: .invalidInCausalPast)
+                record(waitingOp, .predecessorRejected(next))
                 rejected.append(waiter)
+            }
+        }
+    }
+
+    /// Puts one refusal on record, renames the records that cite `op` with a larger rejected
+    /// predecessor, and remembers which smaller predecessors could rename this one later.
+    private func record(_ op: SignedOperation, _ cause: GraphRejection) {
+        precondition(graphRejected[op.id] == nil, "a refusal is recorded once")
+        var reason = cause
+        if case .predecessorRejected = cause, !bugs.contains(.nameArrivalOrderPredecessor) {
+            // Another predecessor may be on record already: one recorded earlier in the same
+            // cascade, say. Preds are sorted, so the first on record is the smallest.
+            if let smallest = op.preds.first(where: { graphRejected[$0] != nil }) { reason = .predecessorRejected(smallest) }
+        }
+        graphRejected[op.id] = RejectionRecord(
+            id: op.id, author: op.author, seq: op.seq, reason: .graph(reason), kind: .invalidInCausalPast)
+        // Planted bug: the name stays whatever refusal happened to arrive first.
+        if bugs.contains(.nameArrivalOrderPredecessor) { return }
+        if let citers = rejectedCiters.removeValue(forKey: op.id) {
+            for citer in citers {
+                guard let old = graphRejected[citer], case let .graph(.predecessorRejected(named)) = old.reason, op.id < named else { continue }
+                graphRejected[citer] = RejectionRecord(
+                    id: citer, author: old.author, seq: old.seq, reason: .graph(.predecessorRejected(op.id)), kind: old.kind)
+            }
+        }
+        if case let .predecessorRejected(named) = reason {
+            // Preds are sorted: only those before the one named can rename the record.
+            for pred in op.preds {
+                guard pred < named else { break }
+                if slots[pred] == nil, graphRejected[pred] == nil { rejectedCiters[pred, default: []].append(op.id) }
             }
         }
     }

@@ -126,7 +126,13 @@ struct Attributable: Hashable, Comparable {
     /// has them all (a half lost on the way proves nothing).
     var ops: [OperationID] = []
 
-    static func < (lhs: Attributable, rhs: Attributable) -> Bool { (lhs.participant, lhs.kind) < (rhs.participant, rhs.kind) }
+    /// A total order consistent with `==`: participant, kind, then the operations. (Ordering
+    /// by participant and kind alone left ties between acts with different operations, which a
+    /// sort then ordered by the per-process hash seed of the `Set` they came from.)
+    static func < (lhs: Attributable, rhs: Attributable) -> Bool {
+        if (lhs.participant, lhs.kind) != (rhs.participant, rhs.kind) { return (lhs.participant, lhs.kind) < (rhs.participant, rhs.kind) }
+        return lhs.ops.lexicographicallyPrecedes(rhs.ops)
+    }
 }
 
 /// Carries out Byzantine scripts with the participant's own node and keys: it can do anything

@@ -21,11 +21,18 @@ public struct OpSetSpec: Sendable, Hashable {
     public var equivocationPerMille: Int
     /// Chance per Byzantine operation of an overdraft visible in its own causal past.
     public var overdraftPerMille: Int
+    /// Chance per Byzantine operation of a side operation that breaks the author's chain (a
+    /// seq that skips, or a seq above 1 that cites no own operation). Refused on record.
+    public var brokenChainPerMille: Int
+    /// Chance per Byzantine operation of a side operation that cites several operations
+    /// already refused (a fan-in of rejections): refused as `predecessorRejected`, whose record
+    /// must not depend on which refusal arrived first.
+    public var rejectedFanInPerMille: Int
 
     public init(
         participants: Int = 4, byzantine: [ParticipantIndex] = [], observers: [ParticipantIndex] = [],
         ops: Int = 100, tokens: [TokenID] = [0, 1], citeOthersMax: Int = 3, viewLagOpsMax: Int = 8,
-        equivocationPerMille: Int = 0, overdraftPerMille: Int = 0
+        equivocationPerMille: Int = 0, overdraftPerMille: Int = 0, brokenChainPerMille: Int = 0, rejectedFanInPerMille: Int = 0
     ) {
         precondition(participants >= 2 && participants <= ChannelConfig.participantsMax)
         precondition(ops >= 0)
@@ -39,6 +46,8 @@ public struct OpSetSpec: Sendable, Hashable {
         self.viewLagOpsMax = viewLagOpsMax
         self.equivocationPerMille = equivocationPerMille
         self.overdraftPerMille = overdraftPerMille
+        self.brokenChainPerMille = brokenChainPerMille
+        self.rejectedFanInPerMille = rejectedFanInPerMille
     }
 }
 
@@ -121,6 +130,9 @@ private struct GeneratorState {
     var incoming: [[[Credit]]]
     var chainHeight: UInt64 = 1
     var nextNonce: UInt64 = 1
+    /// Side operations every replica refuses (broken chains and their descendants), which
+    /// later side operations may cite. Never cited by chain operations.
+    var refused: [OperationID] = []
 
     init(spec: OpSetSpec, seed: UInt64) {
         self.spec = spec
@@ -155,6 +167,10 @@ private struct GeneratorState {
             emit(author, &view, view.chain.append(.chainAnchor(funding.signAnchor(channel: channel, height: chainHeight)), citing: cites), height: chainHeight)
         } else if isByzantine, rng.chance(perMille: spec.equivocationPerMille) {
             fork(author, &view, cites)
+        } else if isByzantine, rng.chance(perMille: spec.brokenChainPerMille) {
+            breakChain(author, &view, cites)
+        } else if isByzantine, refused.count >= 2, rng.chance(perMille: spec.rejectedFanInPerMille) {
+            fanIn(author, &view, cites)
         } else if isByzantine, rng.chance(perMille: spec.overdraftPerMille), let token = spec.tokens.first {
             let available = max(view.spendable[token] ?? 0, 0)
             let amount = Amount(available) + 1 + Amount(rng.below(100))
@@ -286,6 +302,37 @@ private struct GeneratorState {
         ops.append(b)
         view.spendable[token] = 0
         emitAdopted(author, &view, a, height: 0)
+    }
+
+    /// A side operation that breaks the author's chain: its seq skips ahead of the next one,
+    /// or (past seq 1) it cites no own operation. The chain continues without it.
+    mutating func breakChain(_ author: Int, _ view: inout AuthorView, _ cites: [OperationID]) {
+        let next = view.chain.nextSeq
+        var preds = cites
+        var seq = next + 1 + UInt64(rng.below(3))
+        if let last = view.chain.last {
+            if rng.chance(perMille: 500) { seq = next } else { preds.append(last) }
+        }
+        sideOperation(author, seq: seq, preds: preds)
+    }
+
+    /// A side operation at the author's next seq, citing its last operation and two or three
+    /// refused ones: refused because a predecessor is, whichever of them arrives first.
+    mutating func fanIn(_ author: Int, _ view: inout AuthorView, _ cites: [OperationID]) {
+        var preds = cites
+        if let last = view.chain.last { preds.append(last) }
+        for _ in 0..<rng.int(in: 2...3) { preds.append(refused[rng.index(refused.count)]) }
+        sideOperation(author, seq: view.chain.nextSeq, preds: preds)
+    }
+
+    mutating func sideOperation(_ author: Int, seq: UInt64, preds: [OperationID]) {
+        let to = otherHolder(author)
+        let op = UnsignedOperation(
+            channel: config.channel, author: ParticipantIndex(author), seq: seq, preds: preds,
+            payload: .transfer(to: to, token: spec.tokens[0], amount: 1)
+        ).signed(by: keys[author])
+        ops.append(op)
+        refused.append(op.id)
     }
 
     mutating func emit(_ author: Int, _ view: inout AuthorView, _ op: SignedOperation, height: UInt64) {

@@ -50,17 +50,18 @@ public struct Network {
     /// normally, two when duplicated.
     public mutating func route(from: Int, to: Int, bytes: Int) -> (delays: [SimDuration], drop: Drop?, reordered: Bool) {
         let link = LinkKey(from: from, to: to)
-        if bytes > config.messageBytesMax { return ([], .oversized, false) }
-        if blocked.contains(link) { return ([], .partition, false) }
         let faults = config.faults(link)
-        // Draw every number in the same order whatever the outcome, so one fault's draws
-        // never shift another's.
+        // Draw every number in the same order whatever the outcome (an oversized or partitioned
+        // message included), so that one fault's outcome never shifts the draws of every later
+        // message on the network stream.
         let lossDraw = rng.below(1_000_000)
         let duplicateDraw = rng.below(1_000_000)
         let reorderDraw = rng.below(1_000_000)
         let extra = rng.below(faults.reorderDelayMax.micros + 1)
         var delay = faults.latency.sample(&rng)
         let secondDelay = faults.latency.sample(&rng)
+        if bytes > config.messageBytesMax { return ([], .oversized, false) }
+        if blocked.contains(link) { return ([], .partition, false) }
         guard faultsActive else { return ([delay], nil, false) }
         if lossDraw < faults.lossPerMillion { return ([], .loss, false) }
         let reordered = reorderDraw < faults.reorderPerMillion

@@ -16,11 +16,16 @@ public enum LatencyModel: Hashable, Sendable, CustomStringConvertible {
 
     /// A delay drawn from the model.
     public func sample(_ rng: inout SeededRandom) -> SimDuration {
+        // Every model takes two draws, so a link's model never shifts the draws of the
+        // messages after it on the stream.
         switch self {
         case let .fixed(value):
+            _ = rng.next()
+            _ = rng.next()
             return value
         case let .uniform(min, max):
             precondition(min <= max)
+            _ = rng.next()
             return SimDuration(micros: min.micros + rng.below(max.micros - min.micros + 1))
         case let .longTail(median, max):
             let doublings = UInt64(min(rng.next().trailingZeroBitCount, 16))

@@ -1,11 +1,14 @@
 import ChannelCore
 
 /// A memo of verified signatures shared by the nodes of one run. Verification is a pure
-/// function of the signed bytes, so remembering a verdict keyed by them (the operation id,
-/// which is the hash of the unsigned bytes, plus the signature) is exact, and each distinct
-/// operation is verified once per run instead of once per node.
+/// function of the public key and the signed bytes, so remembering a verdict keyed by them (the
+/// key, the operation id, which is the hash of the unsigned bytes, and the signature) is exact,
+/// and each distinct operation is verified once per run instead of once per node. The key is
+/// part of the memo key so that a verdict for one key can never answer for another (two
+/// channels, or a caller that resolves an author to another key).
 public final class SignatureMemo {
     private struct Key: Hashable {
+        let publicKey: PublicKey
         let id: OperationID
         let signature: Signature
 
@@ -27,7 +30,7 @@ public final class SignatureMemo {
 
     /// Whether `op`'s signature verifies under `key`, from memory when possible.
     public func verify(_ op: SignedOperation, key: PublicKey) -> Bool {
-        let memoKey = Key(id: op.id, signature: op.signature)
+        let memoKey = Key(publicKey: key, id: op.id, signature: op.signature)
         if verified.contains(memoKey) {
             hits += 1
             return true

@@ -57,17 +57,17 @@ public struct WorkloadSpec: Hashable, Sendable {
     public var from: SimInstant
     public var until: SimInstant
     /// Bursts: at a time, each participant submits `count` operations at once.
-    public var bursts: [(at: SimInstant, count: Int)]
+    public var bursts: [WorkloadBurst]
+}
 
-    public static func == (lhs: WorkloadSpec, rhs: WorkloadSpec) -> Bool {
-        lhs.participants == rhs.participants && lhs.ratePerSecond == rhs.ratePerSecond && lhs.amountMin == rhs.amountMin
-            && lhs.amountMax == rhs.amountMax && lhs.targets == rhs.targets && lhs.from == rhs.from && lhs.until == rhs.until
-            && lhs.bursts.map(\.at) == rhs.bursts.map(\.at) && lhs.bursts.map(\.count) == rhs.bursts.map(\.count)
-    }
+/// A burst of a workload: at `at`, each of its participants submits `count` operations at once.
+public struct WorkloadBurst: Hashable, Sendable {
+    public var at: SimInstant
+    public var count: Int
 
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(participants)
-        hasher.combine(ratePerSecond)
+    public init(at: SimInstant, count: Int) {
+        self.at = at
+        self.count = count
     }
 }
 

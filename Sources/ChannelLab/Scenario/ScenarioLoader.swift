@@ -355,7 +355,7 @@ private struct Parser {
                 let at = try reader.duration(try reader.require(burstMap, "at", in: "burst", at: burst), "burst.at")
                 guard at <= duration else { throw reader.error(burstMap["at"], "burst at \(at) is after the end of the run") }
                 let count = Int(try reader.integer(try reader.require(burstMap, "count", in: "burst", at: burst), "burst.count", 1...1_000_000))
-                spec.bursts.append((SimInstant(micros: at.micros), count))
+                spec.bursts.append(WorkloadBurst(at: SimInstant(micros: at.micros), count: count))
             }
         }
         return spec

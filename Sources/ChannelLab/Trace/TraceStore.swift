@@ -70,7 +70,7 @@ public final class TraceRecorder {
     func applied(_ op: SignedOperation, node: Int, at time: SimInstant) {
         guard operations.count < TraceRecorder.rowsMax, seen.insert(op.id).inserted else { return }
         operations.append(TraceOperation(
-            id: op.id, author: op.author, seq: op.seq, payload: "\(op.payload)", timeMicros: time.micros, node: node, bytes: op.wireBytes))
+            id: op.id, author: op.author, seq: op.seq, payload: op.payload.traceText, timeMicros: time.micros, node: node, bytes: op.wireBytes))
     }
 }
 
@@ -90,7 +90,7 @@ public struct TraceHeader: Sendable {
 public enum TraceStore {
     /// The format name and version in `meta`.
     public static let format = "chanlab-trace"
-    public static let version = 2
+    public static let version = 3
 
     static let schema = [
         "CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)",

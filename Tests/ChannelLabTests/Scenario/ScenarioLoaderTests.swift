@@ -17,6 +17,32 @@ import Testing
         }
     }
 
+    /// Two workloads that differ only in their mix, their token or a burst are different
+    /// values (equality and hashing used to ignore the mix weights and the token).
+    @Test func workloadsThatDifferInMixOrTokenAreNotEqual() throws {
+        func workloads(_ line: String) throws -> WorkloadSpec {
+            let text = """
+                name: t
+                duration: 5s
+                participants: {count: 3}
+                tokens: [0, 1]
+                workloads:
+                  - {participants: all, rate: 5, amount: [1, 10]\(line)}
+                """
+            return try ScenarioLoader.parse(text, file: "t.yaml").workloads[0]
+        }
+        let plain = try workloads("")
+        let variants = [
+            try workloads(", mix: {transfer: 50, withdraw: 50}"), try workloads(", mix: {transfer: 80, deposit: 10, withdraw: 5, lock: 5}"),
+            try workloads(", token: 1"), try workloads(", bursts: [{at: 1s, count: 3}]"),
+        ]
+        for variant in variants {
+            #expect(variant != plain)
+            #expect(Set([variant, plain]).count == 2)
+        }
+        #expect(try workloads("") == plain)
+    }
+
     static let valid = """
         name: t
         duration: 5s

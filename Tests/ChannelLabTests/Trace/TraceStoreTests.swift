@@ -133,6 +133,35 @@ import Testing
     }
 
     /// Runs one SQL statement on a trace, as a user's tools might.
+    /// The payload column holds the documented canonical text, derived from the stored wire
+    /// bytes: decoding each row's bytes and writing the text by the spec gives the same string.
+    @Test func thePayloadColumnHoldsTheCanonicalText() throws {
+        let (path, _) = try Self.traced()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let queue = try DatabaseQueue(path: path)
+        let rows = try queue.read { db in try Row.fetchAll(db, sql: "SELECT payload, bytes FROM operations") }
+        try queue.close()
+        #expect(rows.count > 10)
+        var kinds = Set<String>()
+        for row in rows {
+            let text: String = row["payload"]
+            let bytes: Data = row["bytes"]
+            let op = try WireDecoder.decodeSigned([UInt8](bytes))
+            let expected: String
+            switch op.payload {
+            case let .deposit(r): expected = "deposit token=\(r.token) amount=\(r.amount) nonce=\(r.nonce) height=\(r.height)"
+            case let .transfer(to, token, amount): expected = "transfer to=\(to) token=\(token) amount=\(amount)"
+            case let .withdraw(token, amount): expected = "withdraw token=\(token) amount=\(amount)"
+            case let .lock(token, amount, until): expected = "lock token=\(token) amount=\(amount) untilHeight=\(until)"
+            case let .unlock(id): expected = "unlock lockID=\(id.hex)"
+            case let .chainAnchor(anchor): expected = "chainAnchor height=\(anchor.height)"
+            }
+            #expect(text == expected)
+            kinds.insert(String(text.prefix { $0 != " " }))
+        }
+        #expect(kinds.isSuperset(of: ["deposit", "transfer"]))
+    }
+
     static func sqlite(_ path: String, _ sql: String) throws {
         let queue = try DatabaseQueue(path: path)
         try queue.write { db in try db.execute(sql: sql) }
