@@ -1,14 +1,17 @@
 import ChannelCore
 
-/// Evidence checks at the end of a run with Byzantine participants: soundness (never against
-/// an honest participant, at a node or on chain), completeness (every attributable misbehaviour
-/// the scripts performed has verified evidence at every honest node, and is slashed when there
-/// is a bond), and honest validity with Byzantine taint (an honest operation is refused only as
-/// a concurrent conflict with a Byzantine operation in its causal past).
+/// Evidence checks at the end of every run: soundness (never against an honest participant,
+/// at a node or on chain, and every piece verifies), completeness (every attributable
+/// misbehaviour the scripts performed has verified evidence at every honest node, and is
+/// slashed when there is a bond), and honest validity with Byzantine taint (an honest operation
+/// is refused only as a concurrent conflict with a Byzantine operation in its causal past).
 enum EvidenceChecker {
+    /// - Parameter ledgerValidityJudgedOnApply: whether honest validity of ledger refusals was
+    ///   judged at every application already (runs without Byzantine scripts, where no honest
+    ///   refusal is excusable); graph refusals of honest operations are judged here in any case.
     static func check(
         nodes: [ChannelNode], honest: Set<Int>, byzantine: Set<Int>, attributable: Set<Attributable>, chain: SimChain, bonded: Bool,
-        config: ChannelConfig, now: SimInstant, monitor: InvariantMonitor
+        config: ChannelConfig, now: SimInstant, monitor: InvariantMonitor, ledgerValidityJudgedOnApply: Bool = false
     ) {
         let honestNodes = nodes.filter { honest.contains(Int($0.index)) && $0.replica != nil }
         // Each distinct piece of evidence is verified once (a replay of its causal past).
@@ -67,7 +70,7 @@ enum EvidenceChecker {
         // Honest validity with taint, judged on each honest node's final state.
         for node in honestNodes {
             let replica = node.replica!
-            for record in replica.rejections where honest.contains(Int(record.author)) {
+            for record in replica.rejections where honest.contains(Int(record.author)) && !(ledgerValidityJudgedOnApply && record.isLedgerRefusal) {
                 var tainted = false
                 if record.kind == .concurrentConflict, let op = replica.operation(record.id) {
                     tainted = hasByzantineAncestor(op, replica: replica, byzantine: byzantine)

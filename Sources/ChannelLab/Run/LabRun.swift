@@ -45,6 +45,9 @@ public final class LabRun {
     /// another channel, unknown author.
     var droppedOnArrival = 0
     var inLiveness = false
+    /// Ids some honest node had accepted when the liveness phase began (for the report of what
+    /// settlement leaves out).
+    var heldBeforeLiveness: Set<OperationID> = []
     var finished = false
     var convergedAt: SimInstant?
     /// Since when settlement has had nothing left to do (the run then waits a few blocks).
@@ -477,6 +480,9 @@ public final class LabRun {
     /// network heals; then all nodes must converge within the scenario's bound.
     private func startLiveness() {
         inLiveness = true
+        for node in nodes where honest.contains(Int(node.index)) {
+            if let replica = node.replica { heldBeforeLiveness.formUnion(replica.appliedOrder) }
+        }
         if network.isPartitioned {
             let heads = Set(nodes.compactMap { $0.replica?.heads })
             if heads.count > 1 { monitor.reach(.healedWithDivergentHeads) }
@@ -645,17 +651,19 @@ public final class LabRun {
         var roots = [String]()
         var rejections = 0
         if convergedAt != nil, let first = nodes.first(where: { honest.contains(Int($0.index)) })?.replica {
-            // Graph refusals are local records of what a node was sent (a Byzantine sender may
-            // show each node something else); the graph, the state and the ledger's refusals
-            // must agree.
-            let reference = first.rejections.filter(\.isLedgerRefusal)
-            for node in nodes where honest.contains(Int(node.index)) {
+            // The state and the rejection records, with all their parameters, must agree (graph
+            // records only as far as what each node holds allows: see `RejectionAgreement`).
+            let firstIndex = nodes.first(where: { honest.contains(Int($0.index)) })!.index
+            for node in nodes where honest.contains(Int(node.index)) && node.index != firstIndex {
                 let replica = node.replica!
-                if replica.stateRoot != first.stateRoot || replica.rejections.filter(\.isLedgerRefusal) != reference {
-                    monitor.report(.convergence, at: now, nodes: [Int(node.index)], "state roots or rejections differ at the end")
+                if replica.stateRoot != first.stateRoot {
+                    monitor.report(.convergence, at: now, nodes: [Int(firstIndex), Int(node.index)], "state roots differ at the end")
+                }
+                for disagreement in RejectionAgreement.disagreements(first, replica).prefix(3) {
+                    monitor.report(.convergence, at: now, nodes: [Int(firstIndex), Int(node.index)], "rejection records: \(disagreement)")
                 }
             }
-            rejections = reference.count
+            rejections = first.rejections.filter(\.isLedgerRefusal).count
 
         } else if scenario.expect.converge {
             monitor.report(.convergence, at: now, nodes: Array(nodes.indices), "nodes did not converge")
@@ -678,13 +686,12 @@ public final class LabRun {
             }
         }
         let settlementReport = settlement?.finish(chain: chain, nodes: nodes, now: now, monitor: monitor)
-        if !scenario.byzantine.isEmpty {
-            EvidenceChecker.check(
-                nodes: nodes, honest: honest, byzantine: scenario.byzantineParticipants, attributable: attributable, chain: chain,
-                bonded: (scenario.settlement?.bond ?? 0) > 0 && scenario.settlement?.proposeAt != nil, config: config, now: now, monitor: monitor)
-        } else {
-            EvidenceChecker.checkSlashed(chain: chain, honest: honest, now: now, monitor: monitor)
-        }
+        // In every run, Byzantine scripts or not: an honest node may hold evidence against an
+        // honest participant (after a crash and restart, say) with nobody slashed on chain.
+        EvidenceChecker.check(
+            nodes: nodes, honest: honest, byzantine: scenario.byzantineParticipants, attributable: attributable, chain: chain,
+            bonded: (scenario.settlement?.bond ?? 0) > 0 && scenario.settlement?.proposeAt != nil, config: config, now: now, monitor: monitor,
+            ledgerValidityJudgedOnApply: !monitor.judgeValidityAtEnd)
         let hash = trace.finish()
         recorder?.finish(fingerprints: trace.fingerprints, descriptions: trace.descriptions)
         var failures = [String]()
@@ -721,7 +728,7 @@ public final class LabRun {
             signatureVerifications: memo.verifications, evidence: evidence(),
             slashed: chain.contract.slashed.keys.sorted().map { Int($0) }, checkpoints: checkpoints,
             settlement: settlementReport ?? .none(chainHeight: chain.height, congestedBlocks: chain.congestedBlocks),
-            payouts: settlement?.payouts ?? [], sometimesReached: reached,
+            payouts: settlement?.payouts ?? [], leftOutOfSettlement: leftOutOfSettlement(), sometimesReached: reached,
             sometimesUnreached: unreached, pendingAtEnd: queue.count + nodes.reduce(0) { $0 + ($1.replica?.pendingCount ?? 0) },
             reproduce: "chanlab run \(scenario.file) --seed \(seed)"
                 + Plants.names(core: bugs, contract: chain.contract.bugs, lab: labBugs).map { " --plant \($0)" }.joined())
@@ -729,6 +736,14 @@ public final class LabRun {
 }
 
 extension LabRun {
+    /// What the finalized checkpoint leaves out of what the first honest node accepted.
+    func leftOutOfSettlement() -> LeftOutReport? {
+        guard let final = chain.contract.final?.checkpoint,
+            let replica = nodes.first(where: { honest.contains(Int($0.index)) && $0.replica != nil })?.replica
+        else { return nil }
+        return LeftOutReport.compute(final: final, replica: replica, honest: honest, heldBeforeLiveness: heldBeforeLiveness)
+    }
+
     /// The scenario's settlement expectations against what happened.
     func settlementFailures(_ report: SettlementReport) -> [String] {
         let expect = scenario.expect.settlement

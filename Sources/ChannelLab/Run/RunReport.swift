@@ -44,6 +44,9 @@ public struct RunReport: Codable, Sendable {
     public let settlement: SettlementReport
     /// Every payout the chain made, in order.
     public let payouts: [PayoutReport]
+    /// What the finalized checkpoint leaves out of what honest nodes accepted (`nil`: nothing
+    /// was finalized).
+    public let leftOutOfSettlement: LeftOutReport?
     public let sometimesReached: [String]
     public let sometimesUnreached: [String]
     /// Work left when the run stopped (operations waiting for predecessors, queued events).

@@ -187,6 +187,7 @@ public enum ScenarioRunner {
                 lines.append("  honest loss: participant \(loss.participant) token \(loss.token) settled \(loss.settled) instead of \(loss.expected) (lost \(loss.lost))")
             }
             if let cause = settlement.cause { lines.append("  cause: \(cause)") }
+            for line in report.leftOutOfSettlement?.summaryLines ?? [] { lines.append("  \(line)") }
             for entry in settlement.compensations {
                 lines.append("  compensation: victim \(entry.victim) owed \(entry.owed) by \(entry.culprit) (exposure \(entry.exposure), slashed bond \(entry.bond)), paid \(entry.paid)")
             }

@@ -57,6 +57,9 @@ import Testing
     /// be reported).
     static let bites: [(PlantedBugs, LabBugs, Invariant)] = [
         ([], .nodeOverspends, .honestValidity),
+        // Judged in runs without Byzantine scripts too: honest nodes hold evidence against the
+        // honest overspender (before, soundness was checked only when a script ran).
+        ([], .nodeOverspends, .evidenceSoundness),
         (.skipBalanceCheck, .nodeOverspends, .noNegativeBalance),
         (.creditWithoutDebit, [], .conservation),
         (.mergeInArrivalOrder, .nodeOverspends, .strongEventualConsistency),
@@ -96,9 +99,9 @@ import Testing
         #expect(report.rejections == 0)
     }
 
-    @Test func overspendingAloneBreaksOnlyHonestValidity() throws {
+    @Test func overspendingAloneBreaksOnlyHonestValidityAndEvidenceSoundness() throws {
         let report = ScenarioRunner.run(try Self.scenario(), labBugs: .nodeOverspends)
-        #expect(Set(report.violations.map(\.invariant)) == [.honestValidity])
+        #expect(Set(report.violations.map(\.invariant)) == [.honestValidity, .evidenceSoundness])
         #expect(report.converged)
     }
 }
