@@ -82,6 +82,8 @@ public final class ChannelNode {
     /// Chain-side misbehaviour a Byzantine script switches on (the same switches as the
     /// planted node bugs: hasty finalize, challenge with the oldest certificate, claim twice).
     var byzantineBehaviour = LabBugs()
+    /// Whether the node signs no checkpoint at all, neither when asked nor in the rounds it
+    /// coordinates (it still coordinates them; the others' signatures may certify them).
     var refusingToSign = false
     var censoring = false
     /// Installed on every replica the node creates (checkers watch every application).

@@ -84,17 +84,26 @@ extension ChannelNode {
 
     // MARK: Rounds
 
-    /// Starts a checkpoint round of this node's current state: signs it and asks every peer.
+    /// Starts a checkpoint round of this node's current state: signs it (unless the node
+    /// refuses to sign) and asks every peer.
     func startRound(final: Bool, now: SimInstant, out: inout [Send]) {
         guard let duties, up, online, let replica, !duty.closing else { return }
         let version = max(now.micros / 1000 + 1, duty.lastSignedVersion + 1)
         let checkpoint = replica.checkpoint(version: version, previous: duty.held?.checkpoint.version ?? 0, final: final)
         let digest = checkpoint.digest
-        let own = CheckpointSignature(signer: index, signature: key.sign(digest))
-        duty.lastSignedVersion = version
-        duty.lastSigned = (digest, own)
-        round = CheckpointRound(checkpoint: checkpoint, digest: digest, final: final, startedAt: now, signatures: [index: own])
-        if duties.threshold <= 1 {
+        var signatures: [ParticipantIndex: CheckpointSignature] = [:]
+        // A node refusing to sign still coordinates its rounds: the script withholds only its
+        // signature (docs/byzantine.md), so the round becomes a certificate only if enough
+        // others sign. Coordinating is no excuse to sign: a coordinator's signature is a
+        // signature like any other, and stale-proposal evidence can rest on it.
+        if !refusingToSign {
+            let own = CheckpointSignature(signer: index, signature: key.sign(digest))
+            duty.lastSignedVersion = version
+            duty.lastSigned = (digest, own)
+            signatures[index] = own
+        }
+        round = CheckpointRound(checkpoint: checkpoint, digest: digest, final: final, startedAt: now, signatures: signatures)
+        if signatures.count >= duties.threshold {
             completeRound(now: now, out: &out)
             return
         }

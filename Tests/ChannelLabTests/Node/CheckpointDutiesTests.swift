@@ -73,6 +73,52 @@ import Testing
         }
     }
 
+    /// A node under `refuse-sign` signs no checkpoint, not even in a round it coordinates
+    /// (found by review: a refusing coordinator signed its own round, and a stale proposal
+    /// by it became provable from that signature). It still coordinates: the others'
+    /// signatures certify the round when they reach the threshold, and never its own.
+    @Test func aRefusingCoordinatorAsksOthersButNeverSignsItself() throws {
+        let h = Harness()
+        h.trade()
+        h.nodes[0].refusingToSign = true
+        var out = [Send]()
+        h.nodes[0].startRound(final: false, now: h.now, out: &out)
+        #expect(h.nodes[0].duty.lastSigned == nil, "the coordinator recorded a signature of its own")
+        #expect(h.nodes[0].duty.lastSignedVersion == 0)
+        h.deliver(out, from: 0)
+        for node in h.nodes {
+            let held = try #require(node.duty.held, "node \(node.index) holds no certificate")
+            #expect(held.signatures.map(\.signer) == [1, 2])
+            #expect((try? held.verify(config: h.config, threshold: 2)) != nil)
+        }
+        // With a threshold of one the refuser does not certify its round alone.
+        let alone = Harness(threshold: 1)
+        alone.trade()
+        alone.nodes[0].refusingToSign = true
+        var requests = [Send]()
+        alone.nodes[0].startRound(final: false, now: alone.now, out: &requests)
+        #expect(alone.nodes[0].duty.held == nil, "certified by nobody's signature")
+        #expect(requests.count == 2, "the round still asks both peers")
+        alone.deliver(requests, from: 0)
+        let held = try #require(alone.nodes[0].duty.held)
+        #expect(!held.signatures.contains { $0.signer == 0 })
+    }
+
+    /// The same at scale, with the scenario that showed it: participant 3 refuses to sign for
+    /// the whole run and proposes a stale checkpoint. Method: its own seed and two others; no
+    /// certificate formed in the run carries 3's signature, 3's own rounds are certified by
+    /// the others, and with nothing signed its stale proposal is not provable (not slashed).
+    @Test(arguments: [nil, 2, 3] as [UInt64?])
+    func noCheckpointCarriesTheRefusersSignature(seed: UInt64?) throws {
+        let report = ScenarioRunner.run(try SettlementCheckerTests.scenario("byz-refuse-sign-coordinator"), seed: seed)
+        let passed = report.passed
+        #expect(passed, "\(report.violations.prefix(3)) \(report.expectationFailures)")
+        let signed = report.checkpoints.filter { $0.signers.contains(3) }
+        #expect(signed.isEmpty, "checkpoints signed by the refuser: \(signed.map(\.version))")
+        #expect(report.checkpoints.contains { $0.coordinator == 3 }, "the refuser coordinated no certified round")
+        #expect(report.slashed.isEmpty)
+    }
+
     @Test func aNodeSignsOnlyWhatMatchesItsStateAndOneCheckpointPerVersion() throws {
         let h = Harness()
         h.trade()
