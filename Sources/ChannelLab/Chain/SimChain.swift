@@ -34,8 +34,15 @@ public final class SimChain {
     public private(set) var refused = 0
     /// Every executed settlement transaction, in execution order (at most `recordsMax`).
     public private(set) var records: [ChainRecord] = []
-    /// When each block was produced, by height (block 1 is genesis at time 0).
+    /// When each block was produced, in height order from the genesis block (height 1, time
+    /// 0): the block at height h is at index h − 1 (read it with `time(ofBlock:)`).
     public private(set) var blockTimes: [SimInstant] = [.zero]
+    /// When the block at `height` was produced (`blockTimes` is indexed by height − 1: the
+    /// genesis block, height 1, is at index 0); `nil` for a block not produced yet.
+    public func time(ofBlock height: UInt64) -> SimInstant? {
+        guard height >= 1, height - 1 < UInt64(blockTimes.count) else { return nil }
+        return blockTimes[Int(height - 1)]
+    }
     /// Blocks produced empty because of congestion, and when congestion was in force.
     public private(set) var congestedBlocks = 0
     public private(set) var congestionSpans: [(from: SimInstant, until: SimInstant)] = []

@@ -292,20 +292,43 @@ final class SettlementChecker {
                 + (pending.lossText.isEmpty ? "" : ": \(pending.lossText)") + "; cause: \(pending.cause)")
     }
 
-    /// Why the newest checkpoint did not win: an early finalization, a challenge held past the
-    /// deadline (and the congestion that held it), or no challenge at all.
+    /// Why the newest checkpoint did not win: an early finalization, honest challenges held
+    /// past the deadline (and the congestion that held them), or no honest challenge at all.
+    /// Only honest challengers are named: a Byzantine node's challenge, a stale proposer's
+    /// own among them, says nothing about what the protocol owed the honest ones (found by
+    /// review: a cause named the stale proposer's challenge).
     private func explain(chain: SimChain, newest: UInt64) -> String {
         guard let proposal else { return "no proposal on record" }
         if let early = chain.records.first(where: { $0.kind == "finalize" && $0.refusal == nil }), early.height <= proposal.deadline {
             return "the contract finalized at height \(early.height), before the dispute window closed at height \(proposal.deadline)"
         }
         let congestion = chain.congestionSpans.map { "chain congestion from \(SimInstant(micros: $0.from.micros)) to \(SimInstant(micros: $0.until.micros))" }
-        if let late = chain.records.first(where: { $0.kind == "challenge" && ($0.refusal ?? "").hasPrefix("windowClosed") }) {
-            let delay = SimDuration(micros: late.timeMicros - late.submittedMicros)
-            return "the challenge with version \(late.version ?? 0) from node \(late.from) was submitted at \(SimInstant(micros: late.submittedMicros)) but included at height \(late.height) (\(SimInstant(micros: late.timeMicros)), \(delay) later), after the deadline \(proposal.deadline)"
-                + (congestion.isEmpty ? "" : "; " + congestion.joined(separator: ", ") + " held it in the mempool")
+        let late = heldBackChallenges(chain: chain, deadline: proposal.deadline)
+        if !late.isEmpty {
+            let who = late.map { "\($0.from)" }.joined(separator: ", ")
+            let each = late.map { record in
+                let delay = SimDuration(micros: record.timeMicros - record.submittedMicros)
+                return "node \(record.from)'s (version \(record.version ?? 0)) submitted at \(SimInstant(micros: record.submittedMicros)), included at height \(record.height) (\(SimInstant(micros: record.timeMicros)), \(delay) later)"
+            }
+            return "the challenges of honest node\(late.count == 1 ? "" : "s") \(who) were submitted while the window was open but included after the deadline \(proposal.deadline): "
+                + each.joined(separator: "; ") + (congestion.isEmpty ? "" : "; " + congestion.joined(separator: ", ") + " held them in the mempool")
         }
-        return "no challenge with version \(newest) reached the chain before the deadline \(proposal.deadline)" + (congestion.isEmpty ? "" : "; " + congestion.joined(separator: ", "))
+        return "no honest challenge with version \(newest) reached the chain before the deadline \(proposal.deadline)" + (congestion.isEmpty ? "" : "; " + congestion.joined(separator: ", "))
+    }
+
+    /// Each honest node's first challenge that was submitted before the deadline block was
+    /// produced (a block up to the deadline could still have included it) but was executed
+    /// after the deadline (refused `windowClosed`, or `alreadyFinalized` behind the
+    /// finalization in the same block), in node order.
+    func heldBackChallenges(chain: SimChain, deadline: UInt64) -> [ChainRecord] {
+        guard let closing = chain.time(ofBlock: deadline) else { return [] }
+        var first: [Int: ChainRecord] = [:]
+        for record in chain.records where record.kind == "challenge" && honest.contains(record.from) {
+            guard record.height > deadline, record.submittedMicros <= closing.micros else { continue }
+            if let seen = first[record.from], seen.submittedMicros <= record.submittedMicros { continue }
+            first[record.from] = record
+        }
+        return first.sorted { $0.key < $1.key }.map(\.value)
     }
 
     /// Exit deadlines. The checker judges the stall itself: an honest node, up and online, that

@@ -60,6 +60,45 @@ import Testing
         #expect(settlement.transactions.contains { $0.kind == "challenge" && ($0.refusal ?? "").hasPrefix("windowClosed") })
     }
 
+    /// The cause of a loss names the honest challengers whose challenges the congestion held
+    /// past the deadline, never a Byzantine node's challenge (found by review: the cause
+    /// cited the stale proposer's own challenge, the first refused one on record). Method: a
+    /// stale proposal followed by a congestion longer than the window, so the violation itself
+    /// is expected; seed 2 is the one the review saw, 3 another.
+    @Test(arguments: [2, 3] as [UInt64])
+    func theCauseNamesTheHonestChallengersTheCongestionHeldBack(seed: UInt64) throws {
+        let text = """
+            name: stale-congest-past-deadline
+            duration: 40s
+            participants: {count: 5, deposit: 500}
+            network: {latency: {uniform: [5ms, 40ms]}}
+            chain: {blockInterval: 500ms}
+            settlement: {checkpointInterval: 1s, proposeAt: 35s, threshold: 4, disputeWindow: 20, bond: 200}
+            faults: [{at: 10700ms, congest: 15s}]
+            workloads: [{participants: [0, 1, 2, 3], rate: 10, amount: [1, 20], until: 9s}]
+            byzantine: [{participant: 4, do: stale-proposal, at: 10s}]
+            liveness: {bound: 60s}
+            expect: {converge: true, violations: [settlement-safety], slashed: [4]}
+            """
+        let report = ScenarioRunner.run(try ScenarioLoader.parse(text, file: "stale-congest-past-deadline"), seed: seed)
+        let passed = report.passed
+        #expect(passed, "\(report.violations.prefix(3)) \(report.expectationFailures)")
+        let cause = try #require(report.settlement.cause)
+        #expect(!cause.contains("node 4"), "the stale proposer is cited: \(cause)")
+        #expect(cause.contains("congestion"))
+        // Every honest node that challenged in the window and was included after the deadline.
+        let deadline = try #require(report.settlement.deadline)
+        // Blocks come every 500 ms from the genesis block (height 1) at time 0, congested or not.
+        let deadlineMicros = (deadline - 1) * 500_000
+        let challengers = Set(report.settlement.transactions.filter {
+            $0.kind == "challenge" && $0.from != 4 && $0.height > deadline && $0.submittedMicros <= deadlineMicros
+        }.map(\.from)).sorted()
+        #expect(!challengers.isEmpty, "no honest challenge was held back: the scenario no longer shows the case")
+        #expect(cause.contains("honest nodes \(challengers.map(String.init).joined(separator: ", ")) were submitted"), "\(cause)")
+        for node in challengers { #expect(cause.contains("node \(node)'s (version"), "node \(node) missing: \(cause)") }
+        #expect(report.violations.contains { $0.invariant == .settlementSafety && $0.detail.contains(cause) })
+    }
+
     /// Each settlement checker against the bug it exists for: (scenario, contract bugs, lab
     /// bugs, invariant, text the violation must contain).
     static let bites: [(String, ContractBugs, LabBugs, Invariant, String)] = [
