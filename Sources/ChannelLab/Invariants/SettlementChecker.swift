@@ -149,20 +149,56 @@ final class SettlementChecker {
             monitor.reach(.settlementFinalized)
             judgeFinal(signed, chain: chain, nodes: nodes, now: now, monitor: monitor)
         }
-        if let proposal, final == nil, !disputeReported {
-            // Every honest node sends `finalize`; if each one's submissions were lost k times
-            // since the deadline, finalization is k resend pacings later.
-            let deadlineTime = Int(proposal.deadline) < chain.blockTimes.count ? chain.blockTimes[Int(proposal.deadline)] : now
-            let lostRounds = nodes.filter { honest.contains(Int($0.index)) && $0.up && $0.online }
-                .map { node in UInt64(chain.lostSubmissions[Int(node.index)]?.filter { $0 >= deadlineTime }.count ?? 0) }.min() ?? 0
-            let bound = proposal.deadline + spec.inclusionBlocksMax + 1 + UInt64(chain.congestedBlocks - proposal.congestedBefore)
-                + lostRounds * ChannelNode.resendBlocks
-            if chain.height > bound {
-                disputeReported = true
-                monitor.report(.disputeLiveness, at: now, nodes: [], "proposal of version \(proposal.version) at height \(proposal.height) (deadline \(proposal.deadline)) is not final at height \(chain.height), bound \(bound)")
-            }
+        notePresence(nodes: nodes, height: chain.height)
+        if let proposal, final == nil, !disputeReported, let bound = finalizeBound(deadline: proposal.deadline, congestedBefore: proposal.congestedBefore, chain: chain),
+            chain.height > bound
+        {
+            disputeReported = true
+            monitor.report(.disputeLiveness, at: now, nodes: [], "proposal of version \(proposal.version) at height \(proposal.height) (deadline \(proposal.deadline)) is not final at height \(chain.height), bound \(bound)")
         }
         checkExits(chain: chain, nodes: nodes, now: now, monitor: monitor)
+    }
+
+    /// Per honest node, the height of the first block after which it has been up and online at
+    /// every block since (sampled after each block); no entry while it is down or offline.
+    private var presentSince: [Int: UInt64] = [:]
+
+    /// Samples, after a block, which honest nodes are up and online: presence is the
+    /// environment's doing (faults, the liveness phase), not a node's decision.
+    private func notePresence(nodes: [ChannelNode], height: UInt64) {
+        for node in nodes where honest.contains(Int(node.index)) {
+            let index = Int(node.index)
+            if node.up && node.online {
+                if presentSince[index] == nil { presentSince[index] = height }
+            } else {
+                presentSince[index] = nil
+            }
+        }
+    }
+
+    /// The height by which a proposal must be final once its window has closed, or `nil` while
+    /// no honest node is up and online (none can send `finalize`; the end of the run reports a
+    /// proposal never finalized). Every honest node present sends `finalize` on hearing the
+    /// status of the first block after the deadline that finds it present, and resends it one
+    /// resend pacing after each loss. So for each node present now: from that block, the
+    /// inclusion delay, one pacing per submission of its that the network lost since, and the
+    /// blocks congestion took since the proposal; the earliest over these nodes. A node that
+    /// has just come back starts from its return, not from the deadline (found by a seed sweep
+    /// of the regression scenarios, `regress-exit-lossy-chain-link` seeds 212 and 291 at the
+    /// time: the only node present through the window lost two `finalize` in a row, and the
+    /// two that came back with the liveness phase counted as nodes that had lost none since
+    /// the deadline, as if they had been there to send one).
+    func finalizeBound(deadline: UInt64, congestedBefore: Int, chain: SimChain) -> UInt64? {
+        let congested = UInt64(chain.congestedBlocks - congestedBefore)
+        var bound: UInt64?
+        for (index, since) in presentSince.sorted(by: { $0.key < $1.key }) {
+            let start = max(deadline + 1, since)
+            guard let startTime = chain.time(ofBlock: start) else { continue }
+            let lost = UInt64(chain.lostSubmissions[index]?.filter { $0 >= startTime }.count ?? 0)
+            let nodeBound = start + spec.inclusionBlocksMax + lost * ChannelNode.resendBlocks + congested
+            bound = min(bound ?? nodeBound, nodeBound)
+        }
+        return bound
     }
 
     private func account(_ record: ChainRecord, chain: SimChain, nodes: [ChannelNode], now: SimInstant, monitor: InvariantMonitor) {
@@ -255,7 +291,7 @@ final class SettlementChecker {
         for node in nodes where honest.contains(Int(node.index)) {
             let lostTimes = chain.lostSubmissions[Int(node.index)] ?? []
             for (height, version) in node.duty.challengeChances where version > best {
-                let seenAt = Int(height) < chain.blockTimes.count ? chain.blockTimes[Int(height)] : SimInstant.zero
+                let seenAt = chain.time(ofBlock: height) ?? .zero
                 let lost = UInt64(lostTimes.filter { $0 >= seenAt }.count)
                 if height + spec.inclusionBlocksMax + lost * ChannelNode.resendBlocks <= proposal.deadline { best = version }
             }
