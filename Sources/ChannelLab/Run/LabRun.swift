@@ -701,9 +701,7 @@ public final class LabRun {
             for node in nodes where honest.contains(Int(node.index)) {
                 for evidence in node.replica?.evidence ?? [] { seen.insert(EvidenceExpectation(against: Int(evidence.culprit), kind: evidence.kind)) }
             }
-            if seen != Set(expected) {
-                failures.append("expected evidence \(expected.map { "\($0.kind) against \($0.against)" }), saw \(seen.sorted().map { "\($0.kind) against \($0.against)" })")
-            }
+            if let failure = expected.failure(seen: seen) { failures.append(failure) }
         }
         if let expected = scenario.expect.slashed {
             let slashed = chain.contract.slashed.keys.sorted().map { Int($0) }

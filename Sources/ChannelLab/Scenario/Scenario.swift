@@ -122,16 +122,55 @@ public struct Expectations: Hashable, Sendable {
     public var sometimes: [String] = []
     /// Settlement outcome (only with a `settlement` section).
     public var settlement = SettlementExpectation()
-    /// Exactly this evidence (culprit, kind) at honest nodes by the end; nil: not checked.
-    public var evidence: [EvidenceExpectation]?
+    /// The evidence (culprit, kind) honest nodes must hold by the end; nil: not checked.
+    public var evidence: EvidenceExpectations?
     /// Exactly these participants slashed on chain by the end; nil: not checked.
     public var slashed: [Int]?
+}
+
+/// What evidence a scenario expects honest nodes to hold by the end.
+public struct EvidenceExpectations: Hashable, Sendable {
+    /// Evidence that must be held.
+    public var includes: [EvidenceExpectation]
+    /// Evidence that may be held besides `includes`; `nil`: anything else may be held.
+    public var allows: [EvidenceExpectation]?
+
+    /// Exactly `expected`, nothing else (the plain list in a file).
+    public static func exactly(_ expected: [EvidenceExpectation]) -> EvidenceExpectations {
+        EvidenceExpectations(includes: expected.sorted(), allows: [])
+    }
+
+    public init(includes: [EvidenceExpectation], allows: [EvidenceExpectation]?) {
+        self.includes = includes.sorted()
+        self.allows = allows?.sorted()
+    }
+
+    /// What is wrong with `seen`, described; `nil` when it meets the expectation.
+    public func failure(seen: Set<EvidenceExpectation>) -> String? {
+        let describe = { (items: [EvidenceExpectation]) in items.map { "\($0.kind) against \($0.against)" } }
+        let missing = Set(includes).subtracting(seen).sorted()
+        let unexpected = allows.map { seen.subtracting(includes).subtracting($0).sorted() } ?? []
+        guard !missing.isEmpty || !unexpected.isEmpty else { return nil }
+        if allows == [] { return "expected evidence \(describe(includes)), saw \(describe(seen.sorted()))" }
+        var parts = [String]()
+        if !missing.isEmpty { parts.append("missing evidence \(describe(missing))") }
+        if !unexpected.isEmpty { parts.append("evidence not allowed \(describe(unexpected))") }
+        return parts.joined(separator: "; ") + ", saw \(describe(seen.sorted()))"
+    }
 }
 
 /// Evidence a scenario expects: against whom, of which kind.
 public struct EvidenceExpectation: Hashable, Sendable, Comparable {
     public var against: Int
     public var kind: String
+
+    /// - Parameters:
+    ///   - against: the culprit's participant index.
+    ///   - kind: `equivocation`, `invalid-in-causal-past` or `broken-chain` (`Evidence.kind`).
+    public init(against: Int, kind: String) {
+        self.against = against
+        self.kind = kind
+    }
 
     public static func < (lhs: EvidenceExpectation, rhs: EvidenceExpectation) -> Bool { (lhs.against, lhs.kind) < (rhs.against, rhs.kind) }
 }

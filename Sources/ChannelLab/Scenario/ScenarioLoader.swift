@@ -511,16 +511,27 @@ private struct Parser {
             }
         }
         if let value = map["evidence"] {
-            expect.evidence = try reader.sequence(value, "expect.evidence").map { item throws(ScenarioError) in
-                let entry = try reader.mapping(item, "expected evidence", allowed: ["against", "kind"])
-                let against = try participant(try reader.require(entry, "against", in: "expected evidence", at: item), count: count, "evidence.against")
-                let kindNode = try reader.require(entry, "kind", in: "expected evidence", at: item)
-                let kind = try reader.string(kindNode, "evidence.kind")
-                guard ["equivocation", "invalid-in-causal-past", "broken-chain"].contains(kind) else {
-                    throw reader.error(kindNode, "unknown evidence kind '\(kind)' (nodes hold equivocation, invalid-in-causal-past or broken-chain evidence; stale proposals show in expect.slashed)")
+            let list = { (node: Node, what: String) throws(ScenarioError) -> [EvidenceExpectation] in
+                try reader.sequence(node, what).map { item throws(ScenarioError) in
+                    let entry = try reader.mapping(item, "expected evidence", allowed: ["against", "kind"])
+                    let against = try participant(try reader.require(entry, "against", in: "expected evidence", at: item), count: count, "evidence.against")
+                    let kindNode = try reader.require(entry, "kind", in: "expected evidence", at: item)
+                    let kind = try reader.string(kindNode, "evidence.kind")
+                    guard ["equivocation", "invalid-in-causal-past", "broken-chain"].contains(kind) else {
+                        throw reader.error(kindNode, "unknown evidence kind '\(kind)' (nodes hold equivocation, invalid-in-causal-past or broken-chain evidence; stale proposals show in expect.slashed)")
+                    }
+                    return EvidenceExpectation(against: against, kind: kind)
                 }
-                return EvidenceExpectation(against: against, kind: kind)
-            }.sorted()
+            }
+            if case .mapping = value {
+                let forms = try reader.mapping(value, "expect.evidence", allowed: ["includes", "allows"])
+                let includesNode = try reader.require(forms, "includes", in: "expect.evidence", at: value)
+                expect.evidence = EvidenceExpectations(
+                    includes: try list(includesNode, "expect.evidence.includes"),
+                    allows: try forms["allows"].map { node throws(ScenarioError) in try list(node, "expect.evidence.allows") })
+            } else {
+                expect.evidence = .exactly(try list(value, "expect.evidence"))
+            }
         }
         if let value = map["slashed"] {
             if case let .sequence(items) = value, items.isEmpty { expect.slashed = [] } else {

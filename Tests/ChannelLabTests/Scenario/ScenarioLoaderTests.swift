@@ -92,7 +92,32 @@ import Testing
         ("name: t\nduration: 5s\nparticipants: {count: 3}\nbyzantine:\n  - {participant: 2, do: stale-proposal, at: 1s}\n", 5, 3, "needs a settlement section"),
         ("name: t\nduration: 5s\nparticipants: {count: 3}\nbyzantine:\n  - {participant: 7, do: equivocate}\n", 5, 19, "unknown participant 7"),
         ("name: t\nduration: 5s\nparticipants: {count: 3}\nbyzantine:\n  - {participant: 1, do: equivocate, at: 9s}\n", 5, 42, "ends after the run"),
+        ("name: t\nduration: 5s\nparticipants: {count: 3}\nexpect:\n  evidence: {allows: []}\n", 5, 13, "expect.evidence needs 'includes'"),
+        ("name: t\nduration: 5s\nparticipants: {count: 3}\nexpect:\n  evidence: {includes: [], exactly: []}\n", 5, 28, "unknown key 'exactly'"),
+        ("name: t\nduration: 5s\nparticipants: {count: 3}\nexpect:\n  evidence: {includes: [{against: 1, kind: fraud}]}\n", 5, 44, "unknown evidence kind 'fraud'"),
     ]
+
+    /// The evidence expectation: a list is exact; `includes` demands, `allows` permits.
+    @Test func evidenceExpectationsAreExactOrIncludesAndAllows() throws {
+        func expectation(_ yaml: String) throws -> EvidenceExpectations {
+            let text = "name: t\nduration: 5s\nparticipants: {count: 3}\nexpect:\n  evidence: \(yaml)\n"
+            return try #require(try ScenarioLoader.parse(text, file: "t.yaml").expect.evidence)
+        }
+        let equivocation = EvidenceExpectation(against: 2, kind: "equivocation")
+        let overdraft = EvidenceExpectation(against: 2, kind: "invalid-in-causal-past")
+        let exact = try expectation("[{against: 2, kind: equivocation}]")
+        #expect(exact.failure(seen: [equivocation]) == nil)
+        #expect(exact.failure(seen: [equivocation, overdraft]) != nil)
+        #expect(exact.failure(seen: []) != nil)
+        let allowing = try expectation("{includes: [{against: 2, kind: equivocation}], allows: [{against: 2, kind: invalid-in-causal-past}]}")
+        #expect(allowing.failure(seen: [equivocation]) == nil)
+        #expect(allowing.failure(seen: [equivocation, overdraft]) == nil)
+        #expect(allowing.failure(seen: [overdraft])?.contains("missing evidence [\"equivocation against 2\"]") == true)
+        let broken = EvidenceExpectation(against: 1, kind: "broken-chain")
+        #expect(allowing.failure(seen: [equivocation, broken])?.contains("evidence not allowed [\"broken-chain against 1\"]") == true)
+        let atLeast = try expectation("{includes: [{against: 2, kind: equivocation}]}")
+        #expect(atLeast.failure(seen: [equivocation, broken, overdraft]) == nil)
+    }
 
     @Test(arguments: broken.indices)
     func badInputNamesFileLineAndColumn(case index: Int) {
