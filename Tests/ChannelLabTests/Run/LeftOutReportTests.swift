@@ -10,11 +10,7 @@ import Testing
 /// run's own report fields (ids listed belong to the author named), and a busy channel settled
 /// by an honest proposer leaves out nothing of what it certified.
 @Suite struct LeftOutReportTests {
-    static func scenario(_ name: String) throws -> Scenario {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("scenarios/\(name).yaml")
-        return try ScenarioLoader.load(path: url.path)
-    }
+    static func scenario(_ name: String) throws -> Scenario { try SettlementCheckerTests.scenario(name) }
 
     @Test(arguments: [1, 2, 3] as [UInt64])
     func operationsWithheldIntoTheDisputeWindowAreListed(seed: UInt64) throws {
