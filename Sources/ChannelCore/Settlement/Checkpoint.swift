@@ -113,7 +113,11 @@ public struct Compensation: Hashable, Sendable, Comparable {
         self.amount = amount
     }
 
+    /// By culprit, victim and token, then amount: a total order consistent with `==`, so a
+    /// checkpoint's sorted entries, and so its digest, never depend on the order they were
+    /// given in (even with two entries for one culprit, victim and token, which the replica
+    /// never makes but a caller could).
     public static func < (lhs: Compensation, rhs: Compensation) -> Bool {
-        (lhs.culprit, lhs.victim, lhs.token) < (rhs.culprit, rhs.victim, rhs.token)
+        (lhs.culprit, lhs.victim, lhs.token, lhs.amount) < (rhs.culprit, rhs.victim, rhs.token, rhs.amount)
     }
 }

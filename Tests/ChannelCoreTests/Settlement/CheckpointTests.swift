@@ -7,6 +7,21 @@ import Testing
 /// an earlier prefix checked by a replica that has moved on; altered roots, sizes and unknown
 /// heads refused.
 @Suite struct CheckpointTests {
+    /// The digest does not depend on the order compensation entries were given in, even for
+    /// two entries that share culprit, victim and token (the sort used to leave those in
+    /// input order).
+    @Test func aCheckpointDigestIgnoresTheOrderOfItsCompensationEntries() {
+        let a = Compensation(victim: 1, token: 0, culprit: 3, amount: 10)
+        let b = Compensation(victim: 1, token: 0, culprit: 3, amount: 20)
+        let c = Compensation(victim: 0, token: 0, culprit: 3, amount: 5)
+        func digest(_ entries: [Compensation]) -> Digest32 {
+            Checkpoint(channel: .zero, version: 2, stateRoot: .zero, treeSize: 0, heads: [], previous: 1, compensations: entries).digest
+        }
+        #expect(digest([a, b, c]) == digest([b, c, a]))
+        #expect(digest([a, b, c]) == digest([c, b, a]))
+        #expect(a < b && !(b < a))
+    }
+
     @Test func aReplicaRecognisesPastStatesAndRefusesAlteredOnes() {
         let channel = OpSetGenerator.generate(OpSetSpec(participants: 4, byzantine: [3], ops: 150, equivocationPerMille: 200, overdraftPerMille: 100), seed: 21)
         let early = Replica(config: channel.config)
