@@ -8,6 +8,11 @@ public struct TraceError: Error, CustomStringConvertible, Sendable {
     public let path: String
     public let message: String
 
+    public init(path: String, message: String) {
+        self.path = path
+        self.message = message
+    }
+
     public var description: String { "\(path): \(message)" }
 }
 

@@ -8,7 +8,7 @@ struct Chanlab: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chanlab",
         abstract: "ChannelLab: a deterministic Byzantine fault-injection lab for BFT-CRDT state channels.",
-        subcommands: [Run.self, Replay.self, Inspect.self, Fuzz.self, Generate.self, Demo.self, Bench.self],
+        subcommands: [Run.self, Replay.self, Inspect.self, Fuzz.self, Generate.self, Demo.self, Bench.self, Mutate.self],
         defaultSubcommand: Run.self)
 
     /// Like ArgumentParser's `main`, except that bad arguments exit with status 2 (bad
@@ -43,6 +43,17 @@ func printJSON<T: Encodable>(_ value: T) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
+/// Parses `--shard i/n` (1 <= i <= n); no option is shard 1/1. Bad input exits 2.
+func parseShard(_ shard: String?) throws -> (index: Int, count: Int) {
+    guard let shard else { return (1, 1) }
+    let parts = shard.split(separator: "/").compactMap { Int($0) }
+    guard parts.count == 2, parts[1] >= 1, parts[0] >= 1, parts[0] <= parts[1] else {
+        printError("--shard needs i/n with 1 <= i <= n, got '\(shard)'")
+        throw ExitCode(2)
+    }
+    return (parts[0], parts[1])
 }
 
 /// Refuses (exit 2) any plant name that is not listed by `--list-plants`.
@@ -309,16 +320,7 @@ struct Fuzz: ParsableCommand {
             printError("--jobs must be 1...256")
             throw ExitCode(2)
         }
-        var shardIndex = 1
-        var shardCount = 1
-        if let shard {
-            let parts = shard.split(separator: "/").compactMap { Int($0) }
-            guard parts.count == 2, parts[1] >= 1, parts[0] >= 1, parts[0] <= parts[1] else {
-                printError("--shard needs i/n with 1 <= i <= n, got '\(shard)'")
-                throw ExitCode(2)
-            }
-            (shardIndex, shardCount) = (parts[0], parts[1])
-        }
+        let (shardIndex, shardCount) = try parseShard(shard)
         let database: CampaignDatabase?
         do { database = try db.map { path throws(TraceError) in try CampaignDatabase(path: path, plants: merge.isEmpty ? plant : nil) } } catch {
             printError(error.description)
