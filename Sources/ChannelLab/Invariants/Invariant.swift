@@ -32,6 +32,10 @@ public enum Invariant: String, CaseIterable, Sendable, Codable {
     /// Every attributable misbehaviour has verified evidence at every honest node by the end,
     /// and is slashed on chain when there is a bond to slash.
     case evidenceCompleteness = "evidence-completeness"
+    /// An independent model of the ledger (docs/merge-and-ledger.md), run on each honest
+    /// replica's accepted operations at the end and on each certified checkpoint's heads,
+    /// computes the same leaves, state root and ledger refusals (class and parameters).
+    case ledgerModel = "ledger-model"
     /// An equivocator whose exposure (what its losing halves owe honest victims) stays within
     /// its slashed bond compensates every victim in full; beyond the bond, pro rata.
     case compensation

@@ -8,7 +8,11 @@ public final class InvariantMonitor {
     public private(set) var reached: Set<Sometimes> = []
     /// Most violations kept (the first ones tell the story; the count still grows).
     public static let violationsMax = 1000
+    /// Most violations kept of one invariant, so that one checker firing on every delivery
+    /// cannot crowd the end-of-run checkers out of the report.
+    public static let violationsPerInvariantMax = 50
     public private(set) var violationCount = 0
+    private var keptPerInvariant: [Invariant: Int] = [:]
     let honest: Set<Int>
     /// With Byzantine participants an honest operation may be refused as a concurrent conflict
     /// it inherited from a Byzantine ancestor; honest validity is then judged at the end.
@@ -28,7 +32,9 @@ public final class InvariantMonitor {
 
     func report(_ invariant: Invariant, at time: SimInstant, nodes: [Int], operations: [OperationID] = [], _ detail: String) {
         violationCount += 1
-        guard violations.count < InvariantMonitor.violationsMax else { return }
+        let kept = keptPerInvariant[invariant, default: 0]
+        guard violations.count < InvariantMonitor.violationsMax, kept < InvariantMonitor.violationsPerInvariantMax else { return }
+        keptPerInvariant[invariant] = kept + 1
         violations.append(Violation(invariant: invariant, timeMicros: time.micros, nodes: nodes, operations: operations.map(\.hex), detail: detail))
     }
 

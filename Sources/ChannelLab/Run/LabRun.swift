@@ -58,6 +58,8 @@ public final class LabRun {
     var outgoing: [Send] = []
     /// Settlement checkers (only with a `settlement` section).
     let settlement: SettlementChecker?
+    /// The independent ledger model's checker.
+    let ledgerModel: LedgerModelChecker
     /// Every checkpoint a round completed (at most `checkpointsMax`).
     var checkpoints: [CheckpointReport] = []
     /// Participants without a Byzantine script.
@@ -109,6 +111,7 @@ public final class LabRun {
         byzantineActor = ByzantineActor(config: config, seed: seed, siblingSigners: keys)
         settlement = spec.map { SettlementChecker(spec: $0, honest: honest, blockInterval: scenario.blockInterval, tokens: scenario.tokens) }
         network = Network(config: scenario.network, seed: seed)
+        ledgerModel = LedgerModelChecker(config: config)
         monitor = InvariantMonitor(honest: honest, judgeValidityAtEnd: !scenario.byzantine.isEmpty)
         trace = TraceHash(recording: recordEvents || recorder != nil)
         let memo = SignatureMemo(scope: bugs.signatureScope)
@@ -128,8 +131,11 @@ public final class LabRun {
             }
             node.installObserver()
             let coordinator = Int(node.index)
-            node.onCertificate = { [unowned self] signed, final in
+            node.onCertificate = { [unowned self, unowned node] signed, final in
                 self.monitor.reach(.checkpointCertified)
+                if let replica = node.replica {
+                    self.ledgerModel.judge(checkpoint: signed.checkpoint, replica: replica, coordinator: coordinator, at: self.now, monitor: self.monitor)
+                }
                 guard self.checkpoints.count < LabRun.checkpointsMax else { return }
                 self.checkpoints.append(CheckpointReport(
                     version: signed.checkpoint.version, stateRoot: signed.checkpoint.stateRoot.hex, treeSize: signed.checkpoint.treeSize,
@@ -685,6 +691,9 @@ public final class LabRun {
             for token in scenario.tokens where replica.balances.total(of: token) != (replica.balances.depositTotals[token] ?? 0) {
                 monitor.report(.conservation, at: now, nodes: [Int(node.index)], "token \(token): recount \(replica.balances.total(of: token)) != deposits \(replica.balances.depositTotals[token] ?? 0)")
             }
+        }
+        for node in nodes where honest.contains(Int(node.index)) {
+            if let replica = node.replica { ledgerModel.judge(replica: replica, node: Int(node.index), at: now, monitor: monitor) }
         }
         let settlementReport = settlement?.finish(chain: chain, nodes: nodes, now: now, monitor: monitor)
         // In every run, Byzantine scripts or not: an honest node may hold evidence against an

@@ -1,0 +1,98 @@
+import ChannelCore
+
+/// Judges replicas and certified checkpoints against the independent `LedgerModel`: every
+/// honest replica's leaves, state root and ledger refusals (with their class and parameters)
+/// at the end of the run, and every certified checkpoint's root and tree size at its heads.
+/// Replicas that converged hold the same operations, so the model runs once per distinct set.
+final class LedgerModelChecker {
+    let config: ChannelConfig
+    /// Model outcomes by (heads fingerprint, operation count), so converged replicas share one.
+    private var cache: [Pair: LedgerModel.Outcome] = [:]
+    /// Certified checkpoints judged so far.
+    private(set) var checkpointsJudged = 0
+    /// Most checkpoints one run judges (each is a model run over the checkpoint's closure).
+    static let checkpointsMax = 256
+    /// Most distinct operation sets kept.
+    static let cacheEntriesMax = 64
+
+    private struct Pair: Hashable {
+        let heads: UInt128
+        let count: Int
+    }
+
+    init(config: ChannelConfig) { self.config = config }
+
+    /// A certified checkpoint: the model's root and leaf count at its heads, computed from the
+    /// coordinator's operations, must be the checkpoint's.
+    func judge(checkpoint: Checkpoint, replica: Replica, coordinator: Int, at time: SimInstant, monitor: InvariantMonitor) {
+        guard checkpointsJudged < Self.checkpointsMax, let ops = closure(of: checkpoint.heads, in: replica) else { return }
+        checkpointsJudged += 1
+        let model = LedgerModel(config: config).outcome(of: ops)
+        if model.root != checkpoint.stateRoot || UInt64(model.leaves.count) != checkpoint.treeSize {
+            monitor.report(
+                .ledgerModel, at: time, nodes: [coordinator],
+                "checkpoint v\(checkpoint.version) certifies root \(checkpoint.stateRoot.short) over \(checkpoint.treeSize) leaves; the model computes \(model.root.short) over \(model.leaves.count) from the same \(ops.count) operations")
+        }
+    }
+
+    /// An honest replica at the end of the run: leaves, root and ledger refusals.
+    func judge(replica: Replica, node: Int, at time: SimInstant, monitor: InvariantMonitor) {
+        let key = Pair(heads: replica.headsFingerprint, count: replica.operationCount)
+        let model: LedgerModel.Outcome
+        if let cached = cache[key] {
+            model = cached
+        } else {
+            model = LedgerModel(config: config).outcome(of: replica.appliedOrder.map { replica.operation($0)! })
+            if cache.count >= Self.cacheEntriesMax { cache.removeAll() }
+            cache[key] = model
+        }
+        for difference in Self.differences(replica: replica, model: model).prefix(3) {
+            monitor.report(.ledgerModel, at: time, nodes: [node], difference)
+        }
+    }
+
+    /// Where the replica and the model disagree, described; empty when they agree.
+    static func differences(replica: Replica, model: LedgerModel.Outcome) -> [String] {
+        var found = [String]()
+        let leaves = replica.balances.stateLeaves().leaves
+        if leaves != model.leaves {
+            let index = Self.firstDifference(leaves, model.leaves)
+            let mine = index < leaves.count ? Hex.encode(leaves[index]) : "none"
+            let theirs = index < model.leaves.count ? Hex.encode(model.leaves[index]) : "none"
+            found.append("state leaves differ from the model's (\(leaves.count) vs \(model.leaves.count)); first at leaf \(index): \(mine) vs model \(theirs)")
+        }
+        if replica.stateRoot != model.root {
+            found.append("state root \(replica.stateRoot.short) but the model computes \(model.root.short)")
+        }
+        let records = replica.rejections.filter(\.isLedgerRefusal)
+        let expected = model.records.keys.sorted().map { model.records[$0]! }
+        let actual = records.map(\.canonicalBytes)
+        if actual != expected {
+            let index = Self.firstDifference(actual, expected)
+            let mine = index < records.count ? "\(records[index])" : "none"
+            let theirs = index < expected.count ? Hex.encode(expected[index]) : "none"
+            found.append("ledger refusals differ from the model's (\(actual.count) vs \(expected.count)); first: \(mine) vs model record \(theirs)")
+        }
+        return found
+    }
+
+    /// The first index where two lists differ (the shorter one's length when one extends the other).
+    static func firstDifference(_ a: [[UInt8]], _ b: [[UInt8]]) -> Int {
+        for index in 0..<min(a.count, b.count) where a[index] != b[index] { return index }
+        return min(a.count, b.count)
+    }
+
+    /// The accepted operations in the causal closure of `heads`, or `nil` if one is unknown.
+    func closure(of heads: [OperationID], in replica: Replica) -> [SignedOperation]? {
+        var seen = Set<OperationID>()
+        var out = [SignedOperation]()
+        var stack = heads
+        while let id = stack.popLast() {
+            guard seen.insert(id).inserted else { continue }
+            guard let op = replica.operation(id) else { return nil }
+            out.append(op)
+            stack.append(contentsOf: op.preds)
+        }
+        return out
+    }
+}

@@ -1,0 +1,261 @@
+import ChannelCore
+
+/// An independent model of a replica's ledger, written from docs/merge-and-ledger.md and
+/// docs/wire-format.md, not from `BalanceLedger` or `Replica`: a checker that asked the
+/// system's own code what was right could not see that code's bugs. From a closed set of
+/// accepted operations it recomputes depth, chain time, the total order, every ledger rule in
+/// its documented check order, the class of every refusal (by replaying the causal past), the
+/// state leaves and the RFC 6962 root.
+///
+/// Deliberately simple: no undo journal, no incremental merge, no fast path; dictionaries and
+/// one pass in the total order. It shares only crypto primitives (BLAKE2b, Ed25519 verify) and
+/// the decoded operation types with the system under test; the digests, leaf bytes, rejection
+/// record bytes and Merkle tree it builds itself.
+struct LedgerModel {
+    struct AccountID: Hashable, Comparable {
+        let participant: UInt32
+        let token: UInt32
+        static func < (a: AccountID, b: AccountID) -> Bool { (a.participant, a.token) < (b.participant, b.token) }
+    }
+
+    struct AccountState: Equatable {
+        var balance: Int128 = 0
+        var locked: Int128 = 0
+        var withdrawn: Int128 = 0
+    }
+
+    struct LockState: Equatable {
+        let owner: UInt32
+        let token: UInt32
+        let amount: UInt128
+        let until: UInt64
+        var released: Bool
+    }
+
+    /// A refusal: the rejection record's reason code and parameters as documented bytes, and
+    /// whether it depends on state (docs: `dependsOnState`).
+    struct Refusal: Equatable {
+        let reasonBytes: [UInt8]
+        let dependsOnState: Bool
+    }
+
+    /// What the model computes for a set of operations.
+    struct Outcome {
+        var accounts: [AccountID: AccountState] = [:]
+        var locks: [OperationID: LockState] = [:]
+        var receipts: Set<UInt64> = []
+        /// Canonical bytes of every ledger refusal's record, by operation id.
+        var records: [OperationID: [UInt8]] = [:]
+        var leaves: [[UInt8]] = []
+        var root = Digest32.zero
+    }
+
+    /// Most operations one model run takes (it is quadratic at worst in refusals to classify).
+    static let operationsMax = 1 << 20
+
+    let config: ChannelConfig
+
+    // MARK: The documented digests, leaves and tree
+
+    /// `H(tag, data)`: BLAKE2b-256 of `u8(len(tag)) ‖ tag ‖ data`.
+    static func tagged(_ tag: String, _ data: [UInt8]) -> Digest32 {
+        let tagBytes = Array(tag.utf8)
+        return Blake2b.hash256([UInt8(tagBytes.count)] + tagBytes + data)
+    }
+
+    static func be<T: FixedWidthInteger>(_ value: T) -> [UInt8] {
+        (0..<(T.bitWidth / 8)).reversed().map { UInt8(truncatingIfNeeded: value >> ($0 * 8)) }
+    }
+
+    static func bytes(_ digest: Digest32) -> [UInt8] {
+        [digest.w0, digest.w1, digest.w2, digest.w3].flatMap { be($0) }
+    }
+
+    /// RFC 6962 Merkle tree hash, recursively: split at the largest power of two below n.
+    static func merkleRoot(_ leaves: ArraySlice<[UInt8]>) -> Digest32 {
+        if leaves.isEmpty { return Blake2b.hash256([]) }
+        if leaves.count == 1 { return Blake2b.hash256([0x00] + leaves.first!) }
+        var split = 1
+        while split * 2 < leaves.count { split *= 2 }
+        let left = merkleRoot(leaves.prefix(split))
+        let right = merkleRoot(leaves.dropFirst(split))
+        return Blake2b.hash256([0x01] + bytes(left) + bytes(right))
+    }
+
+    // MARK: Computing
+
+    /// The ledger after `ops` (a set closed under predecessors) in the total order.
+    /// - Complexity: O(n log n) plus a replay of the causal past per state-dependent refusal.
+    func outcome(of ops: [SignedOperation]) -> Outcome {
+        precondition(ops.count <= Self.operationsMax, "the model takes at most \(Self.operationsMax) operations")
+        let byID = Dictionary(ops.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let (depth, height, proofValid) = derive(byID)
+        let order = byID.keys.sorted { depth[$0]! != depth[$1]! ? depth[$0]! < depth[$1]! : $0 < $1 }
+        var state = Outcome()
+        for id in order {
+            let op = byID[id]!
+            guard let refusal = apply(op, chainHeight: height[id]!, proofValid: proofValid[id]!, to: &state) else { continue }
+            var invalid = true
+            if refusal.dependsOnState {
+                // Replay exactly the causal past, in the same total order, from an empty ledger.
+                var past = Outcome()
+                for ancestor in ancestors(of: op, byID).sorted(by: { depth[$0]! != depth[$1]! ? depth[$0]! < depth[$1]! : $0 < $1 }) {
+                    _ = apply(byID[ancestor]!, chainHeight: height[ancestor]!, proofValid: proofValid[ancestor]!, to: &past)
+                }
+                invalid = apply(op, chainHeight: height[id]!, proofValid: proofValid[id]!, to: &past) != nil
+            }
+            state.records[id] = Self.bytes(id) + Self.be(op.author) + Self.be(op.seq) + [invalid ? 0x01 : 0x02] + refusal.reasonBytes
+        }
+        for key in state.accounts.keys.sorted() {
+            let account = state.accounts[key]!
+            state.leaves.append(
+                [0x41] + Self.be(key.participant) + Self.be(key.token) + Self.be(UInt128(bitPattern: account.balance))
+                    + Self.be(UInt128(bitPattern: account.locked)) + Self.be(UInt128(bitPattern: account.withdrawn)))
+        }
+        for id in state.locks.keys.sorted() {
+            let lock = state.locks[id]!
+            state.leaves.append(
+                [0x4C] + Self.bytes(id) + Self.be(lock.owner) + Self.be(lock.token) + Self.be(lock.amount) + Self.be(lock.until) + [lock.released ? 1 : 0])
+        }
+        for nonce in state.receipts.sorted() { state.leaves.append([0x52] + Self.be(nonce)) }
+        state.root = Self.merkleRoot(state.leaves[...])
+        return state
+    }
+
+    /// Depth, chain height and whether each operation's own receipt or anchor verifies, in an
+    /// order where every operation comes after its predecessors (an explicit stack: no
+    /// recursion over untrusted depth).
+    func derive(_ byID: [OperationID: SignedOperation]) -> (depth: [OperationID: UInt64], height: [OperationID: UInt64], proofValid: [OperationID: Bool]) {
+        var depth = [OperationID: UInt64]()
+        var height = [OperationID: UInt64]()
+        var proofValid = [OperationID: Bool]()
+        for root in byID.keys.sorted() where depth[root] == nil {
+            var stack = [root]
+            while let id = stack.last {
+                if depth[id] != nil {
+                    stack.removeLast()
+                    continue
+                }
+                let op = byID[id]!
+                let pending = op.preds.filter { depth[$0] == nil }
+                precondition(pending.allSatisfy { byID[$0] != nil }, "the model takes a set closed under predecessors")
+                if !pending.isEmpty {
+                    stack.append(contentsOf: pending)
+                    continue
+                }
+                stack.removeLast()
+                depth[id] = 1 + (op.preds.map { depth[$0]! }.max() ?? 0)
+                let (valid, cited) = chainProof(op)
+                proofValid[id] = valid
+                height[id] = max(op.preds.map { height[$0]! }.max() ?? 0, valid ? cited : 0)
+            }
+        }
+        return (depth, height, proofValid)
+    }
+
+    /// Whether the funding key signed the operation's receipt or anchor, and the height it
+    /// cites (true, 0 for other payloads).
+    func chainProof(_ op: SignedOperation) -> (Bool, UInt64) {
+        switch op.payload {
+        case let .deposit(receipt):
+            let digest = Self.tagged(
+                "chanlab/deposit-receipt/v1",
+                Self.bytes(config.channel) + Self.be(op.author) + Self.be(receipt.token) + Self.be(receipt.amount) + Self.be(receipt.nonce) + Self.be(receipt.height))
+            return (config.fundingKey.verify(receipt.signature, digest: digest), receipt.height)
+        case let .chainAnchor(anchor):
+            let digest = Self.tagged("chanlab/chain-anchor/v1", Self.bytes(config.channel) + Self.be(anchor.height))
+            return (config.fundingKey.verify(anchor.signature, digest: digest), anchor.height)
+        case .transfer, .withdraw, .lock, .unlock:
+            return (true, 0)
+        }
+    }
+
+    func ancestors(of op: SignedOperation, _ byID: [OperationID: SignedOperation]) -> Set<OperationID> {
+        var seen = Set<OperationID>()
+        var stack = op.preds
+        while let id = stack.popLast() {
+            guard seen.insert(id).inserted else { continue }
+            stack.append(contentsOf: byID[id]!.preds)
+        }
+        return seen
+    }
+
+    /// Role codes of docs/channel.md, and who may hold funds (everyone but observers).
+    static func roleCode(_ role: Role) -> UInt8 {
+        switch role {
+        case .trader: return 1
+        case .marketMaker: return 2
+        case .liquidator: return 3
+        case .oracle: return 4
+        case .observer: return 5
+        }
+    }
+
+    static func holdsFunds(_ role: Role) -> Bool { role != .observer }
+
+    /// Applies one operation by the documented rules, in their documented order; the refusal,
+    /// or `nil` when it applied.
+    func apply(_ op: SignedOperation, chainHeight: UInt64, proofValid: Bool, to state: inout Outcome) -> Refusal? {
+        let role = config.participants[Int(op.author)].role
+        let tokens = Set(config.tokens)
+        func refuse(_ code: UInt8, _ parameters: [UInt8] = [], stateful: Bool = false) -> Refusal {
+            Refusal(reasonBytes: [code] + parameters, dependsOnState: stateful)
+        }
+        func add(_ participant: UInt32, _ token: UInt32, balance: Int128 = 0, locked: Int128 = 0, withdrawn: Int128 = 0) {
+            var account = state.accounts[AccountID(participant: participant, token: token)] ?? AccountState()
+            account.balance += balance
+            account.locked += locked
+            account.withdrawn += withdrawn
+            state.accounts[AccountID(participant: participant, token: token)] = account
+        }
+        func balance(_ token: UInt32) -> Int128 { state.accounts[AccountID(participant: op.author, token: token)]?.balance ?? 0 }
+        let notPermitted = refuse(0x11, [Self.roleCode(role)])
+        switch op.payload {
+        case let .deposit(receipt):
+            guard Self.holdsFunds(role) else { return notPermitted }
+            guard tokens.contains(receipt.token) else { return refuse(0x12, Self.be(receipt.token)) }
+            guard proofValid else { return refuse(0x17) }
+            guard !state.receipts.contains(receipt.nonce) else { return refuse(0x18, Self.be(receipt.nonce), stateful: true) }
+            state.receipts.insert(receipt.nonce)
+            add(op.author, receipt.token, balance: Int128(receipt.amount))
+        case let .transfer(to, token, amount):
+            guard Self.holdsFunds(role) else { return notPermitted }
+            guard tokens.contains(token) else { return refuse(0x12, Self.be(token)) }
+            guard Int(to) < config.participants.count else { return refuse(0x13, Self.be(to)) }
+            guard Self.holdsFunds(config.participants[Int(to)].role) else { return refuse(0x14, Self.be(to)) }
+            guard to != op.author else { return refuse(0x15) }
+            guard balance(token) >= Int128(amount) else {
+                return refuse(0x16, Self.be(UInt128(bitPattern: balance(token))) + Self.be(amount), stateful: true)
+            }
+            add(op.author, token, balance: -Int128(amount))
+            add(to, token, balance: Int128(amount))
+        case let .withdraw(token, amount):
+            guard Self.holdsFunds(role) else { return notPermitted }
+            guard tokens.contains(token) else { return refuse(0x12, Self.be(token)) }
+            guard balance(token) >= Int128(amount) else {
+                return refuse(0x16, Self.be(UInt128(bitPattern: balance(token))) + Self.be(amount), stateful: true)
+            }
+            add(op.author, token, balance: -Int128(amount), withdrawn: Int128(amount))
+        case let .lock(token, amount, until):
+            guard Self.holdsFunds(role) else { return notPermitted }
+            guard tokens.contains(token) else { return refuse(0x12, Self.be(token)) }
+            guard balance(token) >= Int128(amount) else {
+                return refuse(0x16, Self.be(UInt128(bitPattern: balance(token))) + Self.be(amount), stateful: true)
+            }
+            add(op.author, token, balance: -Int128(amount), locked: Int128(amount))
+            state.locks[op.id] = LockState(owner: op.author, token: token, amount: amount, until: until, released: false)
+        case let .unlock(lockID):
+            guard Self.holdsFunds(role) else { return notPermitted }
+            guard var lock = state.locks[lockID] else { return refuse(0x19, Self.bytes(lockID), stateful: true) }
+            guard lock.owner == op.author else { return refuse(0x1A, Self.bytes(lockID)) }
+            guard !lock.released else { return refuse(0x1B, Self.bytes(lockID), stateful: true) }
+            guard chainHeight >= lock.until else { return refuse(0x1C, Self.be(chainHeight) + Self.be(lock.until)) }
+            lock.released = true
+            state.locks[lockID] = lock
+            add(op.author, lock.token, balance: Int128(lock.amount), locked: -Int128(lock.amount))
+        case .chainAnchor:
+            guard proofValid else { return refuse(0x17) }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,90 @@
+import ChannelCore
+@testable import ChannelLab
+import Foundation
+import Testing
+
+/// Goal: the independent ledger model computes what the docs say, agrees with a correct
+/// replica on any operation set, and the checker built on it reports a replica whose ledger
+/// is wrong, even when every replica is wrong the same way.
+/// Method: the golden cases of the Python model (fixtures/replica-golden.json) through the
+/// Swift model; generated operation sets with equivocations, overdrafts, broken chains and
+/// locks through a replica and the model; then runs with planted ledger bugs.
+@Suite struct LedgerModelTests {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    static func hexBytes(_ text: String) -> [UInt8] {
+        var out = [UInt8]()
+        var index = text.startIndex
+        while index < text.endIndex {
+            let next = text.index(index, offsetBy: 2)
+            out.append(UInt8(text[index..<next], radix: 16)!)
+            index = next
+        }
+        return out
+    }
+
+    /// The Swift model against the independent Python model, case by case: leaves, root and
+    /// refusal records byte for byte.
+    @Test func theModelMatchesTheGoldenCases() throws {
+        let data = try Data(contentsOf: Self.repository.appendingPathComponent("fixtures/replica-golden.json"))
+        let file = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let seed = UInt64(try #require(file["labSeed"] as? Int))
+        let cases = try #require(file["cases"] as? [[String: Any]])
+        #expect(cases.count >= 20)
+        for entry in cases {
+            let name = try #require(entry["name"] as? String)
+            let config = try #require(entry["config"] as? [String: Any])
+            let roles = try #require(config["roles"] as? [String]).map { Role(rawValue: $0)! }
+            let tokens = try #require(config["tokens"] as? [Int]).map { TokenID($0) }
+            let channel = OpSetGenerator.makeChannel(seed: seed, participants: roles.count, tokens: tokens)
+            let participants = roles.enumerated().map { Participant(index: ParticipantIndex($0.offset), publicKey: channel.keys[$0.offset].publicKey, role: $0.element) }
+            let channelConfig = ChannelConfig(channel: channel.config.channel, participants: participants, fundingKey: channel.funding.publicKey, tokens: tokens)
+            let expected = try #require(entry["expected"] as? [String: Any])
+            let applied = Set(try #require(expected["appliedOrder"] as? [String]))
+            // Labels of the operations the graph accepts (the model judges the ledger only).
+            let ops = try #require(entry["ops"] as? [[String: Any]]).filter { applied.contains($0["label"] as! String) }
+                .map { try WireDecoder.decodeSigned(Self.hexBytes($0["wire"] as! String)) }
+            #expect(ops.count == applied.count, "\(name)")
+            let model = LedgerModel(config: channelConfig).outcome(of: ops)
+            #expect(model.leaves.map { Hex.encode($0) } == (expected["leaves"] as? [String]), "\(name): leaves")
+            #expect(model.root.hex == (expected["stateRoot"] as? String), "\(name): root")
+            let records = model.records.keys.sorted().map { Hex.encode(model.records[$0]!) }
+            // The fixture lists graph records too (broken chains): the model judges the ledger.
+            let ledgerRecords = try #require(expected["records"] as? [String]).filter { record in
+                let code = Self.hexBytes(record)[45]
+                return code >= 0x11
+            }
+            #expect(records == ledgerRecords, "\(name): records")
+        }
+    }
+
+    /// A correct replica and the model agree on generated sets, whatever the delivery order.
+    @Test func theModelAgreesWithACorrectReplica() {
+        for seed: UInt64 in 1...25 {
+            let spec = OpSetSpec(
+                participants: 5, byzantine: [3, 4], observers: seed % 3 == 0 ? [2] : [], ops: 120, equivocationPerMille: 150, overdraftPerMille: 150,
+                brokenChainPerMille: 80, rejectedFanInPerMille: 100)
+            let channel = OpSetGenerator.generate(spec, seed: seed)
+            let replica = Replica(config: channel.config)
+            var rng = SeededRandom(seed: seed, stream: "model")
+            for op in Delivery.anyOrder(channel.ops, rng: &rng) { _ = replica.receive(op) }
+            let model = LedgerModel(config: channel.config).outcome(of: replica.appliedOrder.map { replica.operation($0)! })
+            #expect(LedgerModelChecker.differences(replica: replica, model: model).isEmpty, "seed \(seed): \(LedgerModelChecker.differences(replica: replica, model: model))")
+            #expect(model.root == replica.stateRoot)
+        }
+    }
+
+    /// Planted ledger bugs that every replica shares: the model sees each at the checkpoints
+    /// and at the end.
+    @Test(arguments: [
+        (PlantedBugs.skipBalanceCheck, "byz-invalid-overdraft"), (PlantedBugs.creditWithoutDebit, "settle-busy-channel"),
+        (PlantedBugs.countLockedTwice, "regress-exit-after-crash"),
+    ])
+    func theCheckerReportsALedgerEveryReplicaGetsWrong(bug: PlantedBugs, scenario: String) throws {
+        let report = ScenarioRunner.run(try SettlementCheckerTests.scenario(scenario), bugs: bug)
+        #expect(report.violations.contains { $0.invariant == .ledgerModel }, "\(Set(report.violations.map(\.invariant)))")
+        let clean = ScenarioRunner.run(try SettlementCheckerTests.scenario(scenario))
+        #expect(!clean.violations.contains { $0.invariant == .ledgerModel })
+    }
+}
