@@ -1,5 +1,13 @@
 import ChannelCore
 
+/// A call the chain makes on the settlement contract: a genesis or requested deposit, a bond,
+/// or an included transaction with its sender and the block height.
+public enum ContractCall: Sendable {
+    case deposit(participant: ParticipantIndex, token: TokenID, amount: Amount)
+    case bond(participant: ParticipantIndex, amount: Amount)
+    case tx(ChainTx, from: Int, height: UInt64)
+}
+
 /// A transaction a participant sends to the simulated chain. It waits in the mempool until a
 /// block includes it; then the chain executes it against the settlement contract.
 public enum ChainTx: Sendable {

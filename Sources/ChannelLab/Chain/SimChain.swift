@@ -68,6 +68,9 @@ public final class SimChain {
 
     /// Planted bug: sign receipts without locking the funds.
     let unbacked: Bool
+    /// Called after every contract call with its outcome (for checkers that judge the contract
+    /// with an independent model); `nil` costs one test per call.
+    var onContractCall: ((ContractCall, Result<Amount?, ContractError>) -> Void)?
 
     init(funding: KeyPair, config: ChannelConfig, params: SettlementParams, unbacked: Bool = false, bugs: ContractBugs = []) {
         self.unbacked = unbacked
@@ -78,13 +81,34 @@ public final class SimChain {
 
     /// A genesis bond at height 1.
     func genesisBond(for participant: ParticipantIndex, amount: Amount) {
-        try? contract.bond(participant, amount: amount)
+        _ = call(.bond(participant: participant, amount: amount)) { () throws(ContractError) in
+            try self.contract.bond(participant, amount: amount)
+            return nil
+        }
     }
 
     /// A genesis deposit at height 1: locked in the contract, receipt returned at once.
     func genesisDeposit(for participant: ParticipantIndex, token: TokenID, amount: Amount) -> DepositReceipt? {
-        guard (try? contract.deposit(participant, token: token, amount: amount)) != nil else { return nil }
+        guard deposit(participant, token, amount) else { return nil }
         return sign(participant, token, amount)
+    }
+
+    /// Locks a deposit in the contract; whether it was accepted.
+    private func deposit(_ participant: ParticipantIndex, _ token: TokenID, _ amount: Amount) -> Bool {
+        let result = call(.deposit(participant: participant, token: token, amount: amount)) { () throws(ContractError) in
+            try self.contract.deposit(participant, token: token, amount: amount)
+            return nil
+        }
+        if case .success = result { return true }
+        return false
+    }
+
+    /// Makes one contract call and tells the observer what it did.
+    private func call(_ what: ContractCall, _ body: () throws(ContractError) -> Amount?) -> Result<Amount?, ContractError> {
+        let result: Result<Amount?, ContractError>
+        do throws(ContractError) { result = .success(try body()) } catch { result = .failure(error) }
+        onContractCall?(what, result)
+        return result
     }
 
     /// Queues a deposit request; `false` when the mempool is full or the request is malformed.
@@ -151,9 +175,7 @@ public final class SimChain {
         let key = UInt64(from) << 40 | request
         if let existing = issued[key] { return existing }
         let participant = ParticipantIndex(from)
-        guard issued.count < SimChain.receiptsMax,
-            unbacked || (try? contract.deposit(participant, token: token, amount: amount)) != nil
-        else {
+        guard issued.count < SimChain.receiptsMax, unbacked || deposit(participant, token, amount) else {
             refused += 1
             return nil
         }
@@ -164,27 +186,30 @@ public final class SimChain {
 
     private func execute(_ tx: ChainTx, from: Int, submittedAt: SimInstant, at now: SimInstant) {
         var paidKey: AccountKey?
-        var amount: Amount?
         var compensationToken: TokenID?
-        var refusal: ContractError?
-        do throws(ContractError) {
+        switch tx {
+        case let .claim(proof): paidKey = proof.key
+        case let .compensate(token, _): compensationToken = token
+        case .register, .propose, .challenge, .finalize, .exit, .slash: break
+        }
+        let result = call(.tx(tx, from: from, height: height)) { () throws(ContractError) -> Amount? in
             switch tx {
-            case let .register(signed): try contract.registerCheckpoint(signed)
-            case let .propose(signed): try contract.propose(signed, height: height, proposer: ParticipantIndex(from))
-            case let .challenge(signed): try contract.challenge(signed, height: height)
-            case .finalize: try contract.finalize(height: height)
-            case let .claim(proof):
-                amount = try contract.claim(proof)
-                paidKey = proof.key
-            case let .exit(signed): try contract.exit(signed, height: height, by: ParticipantIndex(from))
-            case let .slash(evidence):
-                amount = try contract.slash(evidence).amount
-            case let .compensate(token, culprit):
-                amount = try contract.claimCompensation(victim: ParticipantIndex(from), token: token, culprit: culprit)
-                paidKey = nil
-                compensationToken = token
+            case let .register(signed): try self.contract.registerCheckpoint(signed)
+            case let .propose(signed): try self.contract.propose(signed, height: self.height, proposer: ParticipantIndex(from))
+            case let .challenge(signed): try self.contract.challenge(signed, height: self.height)
+            case .finalize: try self.contract.finalize(height: self.height)
+            case let .claim(proof): return try self.contract.claim(proof)
+            case let .exit(signed): try self.contract.exit(signed, height: self.height, by: ParticipantIndex(from))
+            case let .slash(evidence): return try self.contract.slash(evidence).amount
+            case let .compensate(token, culprit): return try self.contract.claimCompensation(victim: ParticipantIndex(from), token: token, culprit: culprit)
             }
-        } catch {
+            return nil
+        }
+        var amount: Amount?
+        var refusal: ContractError?
+        switch result {
+        case let .success(paid): amount = paid
+        case let .failure(error):
             refusal = error
             refused += 1
         }

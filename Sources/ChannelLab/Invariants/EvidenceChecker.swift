@@ -14,8 +14,10 @@ enum EvidenceChecker {
         config: ChannelConfig, now: SimInstant, monitor: InvariantMonitor, ledgerValidityJudgedOnApply: Bool = false
     ) {
         let honestNodes = nodes.filter { honest.contains(Int($0.index)) && $0.replica != nil }
-        // Each distinct piece of evidence is verified once (a replay of its causal past).
-        var verdicts = [Evidence: Bool]()
+        // Each distinct piece of evidence is judged once (a replay of its causal past), by the
+        // independent `EvidenceModel`, never by the system's own verifier.
+        let model = EvidenceModel(config: config)
+        var verdicts = [Evidence: EvidenceModel.Verdict]()
         for node in honestNodes {
             let held = node.replica!.evidence
             for evidence in held {
@@ -23,10 +25,15 @@ enum EvidenceChecker {
                 if honest.contains(culprit) {
                     monitor.report(.evidenceSoundness, at: now, nodes: [Int(node.index)], "node \(node.index) holds evidence against honest participant \(culprit): \(evidence)")
                 }
-                let verifies = verdicts[evidence] ?? ((try? EvidenceVerifier.verify(evidence, config: config)) != nil)
-                verdicts[evidence] = verifies
-                if !verifies {
-                    monitor.report(.evidenceSoundness, at: now, nodes: [Int(node.index)], "node \(node.index) holds evidence that does not verify: \(evidence)")
+                let verdict = verdicts[evidence] ?? model.verdict(evidence)
+                verdicts[evidence] = verdict
+                switch verdict {
+                case let .refuted(reason):
+                    monitor.report(.evidenceSoundness, at: now, nodes: [Int(node.index)], "node \(node.index) holds evidence that does not verify (\(reason)): \(evidence)")
+                case let .proves(proven) where proven != evidence.culprit:
+                    monitor.report(.evidenceSoundness, at: now, nodes: [Int(node.index)], "node \(node.index) holds evidence naming \(evidence.culprit) that proves misbehaviour of \(proven): \(evidence)")
+                case .proves:
+                    break
                 }
                 if evidence.kind == "equivocation" { monitor.reach(.equivocationDetected) }
             }

@@ -36,6 +36,9 @@ public enum Invariant: String, CaseIterable, Sendable, Codable {
     /// replica's accepted operations at the end and on each certified checkpoint's heads,
     /// computes the same leaves, state root and ledger refusals (class and parameters).
     case ledgerModel = "ledger-model"
+    /// An independent model of the settlement contract (docs/settlement.md), fed every call the
+    /// chain makes, takes the same decision (accepted, or the same refusal) with the same amount.
+    case contractModel = "contract-model"
     /// An equivocator whose exposure (what its losing halves owe honest victims) stays within
     /// its slashed bond compensates every victim in full; beyond the bond, pro rata.
     case compensation

@@ -60,6 +60,8 @@ public final class LabRun {
     let settlement: SettlementChecker?
     /// The independent ledger model's checker.
     let ledgerModel: LedgerModelChecker
+    /// The independent contract model's checker.
+    let contractModel: ContractModelChecker
     /// Every checkpoint a round completed (at most `checkpointsMax`).
     var checkpoints: [CheckpointReport] = []
     /// Participants without a Byzantine script.
@@ -112,6 +114,7 @@ public final class LabRun {
         settlement = spec.map { SettlementChecker(spec: $0, honest: honest, blockInterval: scenario.blockInterval, tokens: scenario.tokens) }
         network = Network(config: scenario.network, seed: seed)
         ledgerModel = LedgerModelChecker(config: config)
+        contractModel = ContractModelChecker(config: config, params: params)
         monitor = InvariantMonitor(honest: honest, judgeValidityAtEnd: !scenario.byzantine.isEmpty)
         trace = TraceHash(recording: recordEvents || recorder != nil)
         let memo = SignatureMemo(scope: bugs.signatureScope)
@@ -142,6 +145,9 @@ public final class LabRun {
                     heads: signed.checkpoint.heads.count, signers: signed.signatures.map { Int($0.signer) }, coordinator: coordinator,
                     final: final, formedAtMicros: self.now.micros))
             }
+        }
+        chain.onContractCall = { [unowned self] call, result in
+            self.contractModel.judge(call, result, at: self.now, monitor: self.monitor)
         }
     }
 
