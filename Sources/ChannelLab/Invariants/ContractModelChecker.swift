@@ -22,7 +22,29 @@ final class ContractModelChecker {
         return String(text.prefix { $0 != "(" })
     }
 
-    func judge(_ call: ContractCall, _ result: Result<Amount?, ContractError>, at time: SimInstant, monitor: InvariantMonitor) {
+    /// The contract's observable state, as the model keeps it: a difference after a call that
+    /// both decided alike is a bookkeeping bug (a deposit counted twice, a payout not recorded).
+    func stateDifference(_ contract: SettlementContract) -> String? {
+        let deposits = Dictionary(uniqueKeysWithValues: contract.deposits.map { (LedgerModel.AccountID(participant: $0.key.participant, token: $0.key.token), $0.value) })
+        if deposits != model.deposits { return "deposits \(contract.depositTotal) vs the model's \(model.depositTotal)" }
+        if contract.bonds != model.bonds { return "bonds differ" }
+        if Set(contract.paid.keys.map { LedgerModel.AccountID(participant: $0.participant, token: $0.token) }) != model.paid
+            || contract.paidTotal != model.paidTotal
+        {
+            return "payouts \(contract.paidTotal) vs the model's \(model.paidTotal)"
+        }
+        if contract.compensationPool != model.pool { return "compensation pool \(contract.compensationPool) vs the model's \(model.pool)" }
+        if contract.slashed != model.slashed { return "slashed bonds differ" }
+        if contract.latest?.checkpoint.version != model.latestVersion { return "latest version \(contract.latest?.checkpoint.version ?? 0) vs the model's \(model.latestVersion ?? 0)" }
+        switch (contract.phase, model.phase) {
+        case (.open, .open): return nil
+        case let (.proposed(a, deadline), .proposed(b, modelDeadline)) where a.checkpoint == b && deadline == modelDeadline: return nil
+        case let (.finalized(a), .finalized(b)) where a.checkpoint == b: return nil
+        default: return "phase \(contract.phase) vs the model's \(model.phase)"
+        }
+    }
+
+    func judge(_ call: ContractCall, _ result: Result<Amount?, ContractError>, contract: SettlementContract, at time: SimInstant, monitor: InvariantMonitor) {
         calls += 1
         let expected: ContractModel.Decision
         let what: String
@@ -53,8 +75,13 @@ final class ContractModelChecker {
         case let .success(amount): actual = .accepted(amount)
         case let .failure(error): actual = .refused(Self.name(error))
         }
-        guard actual != expected, disagreements < Self.disagreementsMax else { return }
-        disagreements += 1
-        monitor.report(.contractModel, at: time, nodes: nodes, "the contract \(actual) the \(what); an independent model of docs/settlement.md: \(expected)")
+        guard disagreements < Self.disagreementsMax else { return }
+        if actual != expected {
+            disagreements += 1
+            monitor.report(.contractModel, at: time, nodes: nodes, "the contract \(actual) the \(what); an independent model of docs/settlement.md: \(expected)")
+        } else if let difference = stateDifference(contract) {
+            disagreements += 1
+            monitor.report(.contractModel, at: time, nodes: nodes, "after the \(what) (\(actual) by both), the contract's state differs from an independent model's: \(difference)")
+        }
     }
 }

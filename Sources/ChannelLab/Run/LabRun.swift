@@ -147,7 +147,7 @@ public final class LabRun {
             }
         }
         chain.onContractCall = { [unowned self] call, result in
-            self.contractModel.judge(call, result, at: self.now, monitor: self.monitor)
+            self.contractModel.judge(call, result, contract: self.chain.contract, at: self.now, monitor: self.monitor)
         }
     }
 
