@@ -54,7 +54,9 @@ public enum ByzantineStrategy: Hashable, Sendable, CustomStringConvertible {
     case amnesia
     /// Sends a mutated copy of its next operation to half of the peers, the real one to the rest.
     case mutate(Mutation)
-    /// Submits forged equivocation evidence against an honest participant (`target`) for slashing.
+    /// Submits forged evidence against an honest participant (`target`) for slashing, one of
+    /// eight forgeries per action in turn, mixing the target's genuine operations and
+    /// signatures with forged parts.
     case frame
     /// Sends `finalize` as soon as a proposal appears (a correct contract refuses it).
     case hastyFinalize
@@ -140,6 +142,8 @@ struct Attributable: Hashable, Comparable {
 struct ByzantineActor {
     let config: ChannelConfig
     var rng: SeededRandom
+    /// Forgeries `frame` has sent (it cycles through `frameKinds`).
+    var frames = 0
     /// Every participant's key, standing for their nodes in a sibling channel (same
     /// participants, same keys): what an honest participant signs there is what `replay`
     /// carries over. The actor signs nothing here with another participant's key.
@@ -218,12 +222,12 @@ struct ByzantineActor {
             guard let fresh = node.submit(.transfer(to: target, token: 0, amount: 1)), hadOperations else { return nil }
             return Attributable(participant: p, kind: "equivocation", ops: [fresh.id])
         case .frame:
-            // Two operations "by" the target at one seq, signed with the framer's own key.
-            var a = AuthorChain(channel: config.channel, author: target, key: key)
-            var b = a
-            let first = a.append(.transfer(to: ParticipantIndex(p), token: 0, amount: 1))
-            let second = b.append(.transfer(to: ParticipantIndex(p), token: 0, amount: 2))
-            out.append(Send(to: node.chainAddress, message: .chainTx(.slash(.equivocation(EquivocationEvidence(first, second))))))
+            // One forgery per action, in turn: evidence against the honest target that mixes
+            // the target's genuine operations and signatures with forged parts. A correct
+            // verifier refuses every one; each probes one of its checks (docs/byzantine.md).
+            let forged = frameEvidence(kind: frames % Self.frameKinds, against: target, framer: ParticipantIndex(p), key: key, node: node, replica: replica)
+            frames += 1
+            if let forged { out.append(Send(to: node.chainAddress, message: .chainTx(.slash(forged)))) }
             return nil
         case let .mutate(mutation):
             let real = node.author.peek(.transfer(to: target, token: 0, amount: 1), citing: Array(cites))
@@ -256,6 +260,72 @@ struct ByzantineActor {
                 return Attributable(participant: p, kind: "broken-chain", ops: [mutated.id])
             default: return Attributable(participant: p, kind: "equivocation", ops: [mutated.id, sent.id])
             }
+        }
+    }
+
+    /// Kinds of forged evidence `frame` cycles through.
+    static let frameKinds = 8
+
+    /// Forged evidence of one kind against `target` (an honest participant), built from what
+    /// the framer holds; `nil` when it holds too little of the target yet.
+    /// 0. two operations "by" the target at one seq, signed with the framer's key;
+    /// 1. the target's genuine newest operation paired with a forged one at its seq;
+    /// 2. two genuine operations of the target at different seqs, as an equivocation;
+    /// 3. a genuine operation of the target with its genuine predecessors, as a broken chain;
+    /// 4. the same with one cited operation swapped for another genuine one;
+    /// 5. a genuine operation with its causal past cut short (its deposit left out, so that
+    ///    replayed alone it looks like an overdraft), as invalid in its causal past;
+    /// 6. a genuine operation with its whole causal past, as invalid in its causal past;
+    /// 7. the target's genuine checkpoint signature, as a stale proposal of the version its
+    ///    checkpoint follows (a race, not staleness, and a proposal the target never made).
+    private func frameEvidence(
+        kind: Int, against target: ParticipantIndex, framer: ParticipantIndex, key: KeyPair, node: ChannelNode, replica: Replica
+    ) -> Evidence? {
+        let newestSeq = replica.versionVector[Int(target)]
+        let newest = replica.chainOperation(author: target, seq: newestSeq).flatMap(replica.operation)
+        let previous = newestSeq > 1 ? replica.chainOperation(author: target, seq: newestSeq - 1).flatMap(replica.operation) : nil
+        switch kind {
+        case 0:
+            var a = AuthorChain(channel: config.channel, author: target, key: key)
+            let b = a
+            return .equivocation(EquivocationEvidence(
+                a.append(.transfer(to: framer, token: 0, amount: 1)), b.peek(.transfer(to: framer, token: 0, amount: 2))))
+        case 1:
+            guard let newest else { return nil }
+            let forged = UnsignedOperation(channel: config.channel, author: target, seq: newest.seq, preds: newest.preds, payload: .withdraw(token: 0, amount: 1))
+                .signed(by: key)
+            return .equivocation(EquivocationEvidence(newest, forged))
+        case 2:
+            guard let newest, let previous else { return nil }
+            return .equivocation(EquivocationEvidence(newest, previous))
+        case 3, 4:
+            guard let newest else { return nil }
+            var preds = newest.preds.compactMap(replica.operation)
+            guard preds.count == newest.preds.count else { return nil }
+            if kind == 4 {
+                guard let other = replica.heads.first(where: { !newest.preds.contains($0) && $0 != newest.id }).flatMap(replica.operation), !preds.isEmpty else { return nil }
+                preds[0] = other
+            }
+            return .brokenChain(BrokenChainEvidence(op: newest, preds: preds))
+        case 5, 6:
+            guard let newest else { return nil }
+            var past = [SignedOperation]()
+            var seen = Set<OperationID>()
+            var stack = newest.preds
+            while let id = stack.popLast(), past.count < 2000 {
+                guard seen.insert(id).inserted, let op = replica.operation(id) else { continue }
+                past.append(op)
+                stack.append(contentsOf: op.preds)
+            }
+            if kind == 5 {
+                // Leave out the target's deposits: what it spends then comes from nowhere.
+                past.removeAll { $0.author == target && $0.payload.kind == .deposit }
+            }
+            return .invalidInCausalPast(InvalidOperationEvidence(op: newest, past: past))
+        default:
+            guard let held = node.duty.held, let signature = held.signatures.first(where: { $0.signer == target }) else { return nil }
+            return .staleProposal(StaleProposalEvidence(
+                proposer: target, proposedVersion: held.checkpoint.previous, newer: held.checkpoint, signature: signature.signature))
         }
     }
 

@@ -273,7 +273,9 @@ extension ChannelNode {
                 send(.challenge(held), key: "challenge-\(held.checkpoint.version)", status: status, out: &out)
             }
             if status.height > status.deadline || behaviour.contains(.hastyFinalize), !labBugs.contains(.neverFinalize) {
-                send(.finalize, key: "finalize", status: status, out: &out)
+                // A hasty finalizer sends one at every block it hears of, so its transactions
+                // land on both sides of the window's edge (the deadline, and the block after).
+                send(.finalize, key: behaviour.contains(.hastyFinalize) ? "finalize-\(status.height)" : "finalize", status: status, out: &out)
             }
         } else if status.final == nil, let proposed = duty.proposed {
             // The proposal never reached the chain (lost on the way): send it again.
@@ -282,8 +284,15 @@ extension ChannelNode {
         if let final = status.final {
             // Compensation the final checkpoint says a slashed culprit owes this node.
             for entry in final.checkpoint.compensations where entry.victim == index && status.slashed.contains(entry.culprit) {
-                guard !status.compensated.contains(where: { $0.token == entry.token && $0.culprit == entry.culprit }) else { continue }
-                send(.compensate(token: entry.token, culprit: entry.culprit), key: "compensate-\(entry.token)-\(entry.culprit)", status: status, out: &out)
+                let key = "compensate-\(entry.token)-\(entry.culprit)"
+                // A double claimer claims once more after being paid (a correct contract
+                // refuses it: alreadyCompensated).
+                if status.compensated.contains(where: { $0.token == entry.token && $0.culprit == entry.culprit }) {
+                    guard behaviour.contains(.claimTwice), duty.sentAt[key + "-again"] == nil else { continue }
+                    send(.compensate(token: entry.token, culprit: entry.culprit), key: key + "-again", status: status, out: &out)
+                    continue
+                }
+                send(.compensate(token: entry.token, culprit: entry.culprit), key: key, status: status, out: &out)
             }
             for token in config.tokens {
                 let paid = status.paidTokens.contains(token)
