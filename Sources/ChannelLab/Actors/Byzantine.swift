@@ -18,6 +18,12 @@ public enum InvalidKind: String, CaseIterable, Hashable, Sendable {
     case missingPredecessors = "missing-predecessors"
     /// An operation citing ids that do not exist: waits in the bounded buffer.
     case garbagePredecessors = "garbage-predecessors"
+    /// A lock until one block past the height it cites, then at once an unlock of it citing the
+    /// same height: refused as `lockNotExpired` (the edge, one block short): slashable evidence.
+    case earlyUnlock = "early-unlock"
+    /// An unlock of another participant's lock (`lockNotOwned`): slashable evidence. Without a
+    /// lock of someone else in view, an early unlock instead.
+    case foreignUnlock = "foreign-unlock"
 }
 
 /// A small-scope mutation of an own outgoing operation (re-signed, so the signature is valid).
@@ -384,6 +390,18 @@ struct ByzantineActor {
             return Attributable(participant: p, kind: "invalid-in-causal-past", ops: [op.id])
         case .permission:
             guard let op = node.submit(.transfer(to: target, token: 0, amount: 1)) else { return nil }
+            return Attributable(participant: p, kind: "invalid-in-causal-past", ops: [op.id])
+        case .earlyUnlock, .foreignUnlock:
+            let foreign = kind == .foreignUnlock
+                ? node.replica?.balances.locks.filter({ $0.value.owner != ParticipantIndex(p) }).keys.min() : nil
+            let lock: OperationID
+            if let foreign {
+                lock = foreign
+            } else {
+                guard node.spendable(0) > 0, let own = node.submit(.lock(token: 0, amount: 1, untilHeight: node.citedChainHeight() + 1)) else { return nil }
+                lock = own.id
+            }
+            guard let op = node.submit(.unlock(lockID: lock)) else { return nil }
             return Attributable(participant: p, kind: "invalid-in-causal-past", ops: [op.id])
         case .malformed:
             item = .bytes((0..<(20 + rng.index(100))).map { _ in UInt8(truncatingIfNeeded: rng.next()) })

@@ -25,14 +25,21 @@ struct HonestWorkload {
         case transfer(to: ParticipantIndex, amount: Amount)
         case deposit(Amount)
         case withdraw(Amount)
-        case lock(Amount)
+        /// Lock until `blocks` past the cited chain height (`nil`: a height the run never reaches).
+        case lock(Amount, blocks: UInt64?)
+        case anchor
+        case unlock
         case nothing
     }
 
     /// Chooses the next action given what the node may spend.
     mutating func next(spendable: Amount) -> Action {
-        let total = spec.transferWeight + spec.depositWeight + spec.withdrawWeight + spec.lockWeight
+        let total = spec.transferWeight + spec.depositWeight + spec.withdrawWeight + spec.lockWeight + spec.anchorWeight + spec.unlockWeight
         let roll = rng.below(total)
+        // Chain-time actions first, drawn from the top of the roll, so that a mix without
+        // them draws exactly as before.
+        let spending = spec.transferWeight + spec.depositWeight + spec.withdrawWeight + spec.lockWeight
+        if roll >= spending { return roll < spending + spec.anchorWeight ? .anchor : .unlock }
         let amount = Amount(spec.amountMin + rng.below(spec.amountMax - spec.amountMin + 1))
         if roll < spec.depositWeight { return .deposit(amount) }
         let spend = min(amount, spendable)
@@ -43,6 +50,8 @@ struct HonestWorkload {
             return .transfer(to: ParticipantIndex(candidates[rng.index(candidates.count)]), amount: spend)
         }
         if roll < spec.depositWeight + spec.transferWeight + spec.withdrawWeight { return .withdraw(spend) }
-        return .lock(spend)
+        // Locks that a workload also unlocks expire soon: one to three blocks past the height
+        // the lock cites, so unlocks meet their expiry at and just after the edge.
+        return .lock(spend, blocks: spec.unlockWeight > 0 ? 1 + rng.below(3) : nil)
     }
 }

@@ -143,6 +143,9 @@ public final class SimChain {
             slashed: contract.slashed.keys.sorted(), compensated: contract.compensated.filter { $0.victim == participant })
     }
 
+    /// A chain-time anchor for the newest block, signed by the funding key.
+    func anchor() -> ChainAnchor { funding.signAnchor(channel: channel, height: height) }
+
     /// Whether blocks are being produced empty because of congestion.
     func isCongested(at now: SimInstant) -> Bool { now < congestedUntil }
 

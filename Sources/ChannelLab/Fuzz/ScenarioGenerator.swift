@@ -49,6 +49,9 @@ public struct GeneratedScenario: Sendable, Hashable {
     public var amountMax: Int
     /// Whether the workload also locks funds.
     public var locks: Bool = false
+    /// Whether locks expire within a few blocks and the workload also cites chain time and
+    /// unlocks (the lock and expiry rules at their edge).
+    public var expiries: Bool = false
     public var settlement: Bool
     /// With settlement: nothing is proposed; nodes exit alone after this long without a new
     /// certificate (the generator pairs it with enough participants going offline to stall).
@@ -107,7 +110,11 @@ public struct GeneratedScenario: Sendable, Hashable {
             lines.append("  - participants: [\(holders.map { "\($0)" }.joined(separator: ", "))]")
             lines.append("    rate: \(ratePerSecond)")
             lines.append("    amount: [1, \(amountMax)]")
-            if locks { lines.append("    mix: {transfer: 70, deposit: 10, withdraw: 10, lock: 10}") }
+            if locks && expiries {
+                lines.append("    mix: {transfer: 55, deposit: 10, withdraw: 5, lock: 10, anchor: 10, unlock: 10}")
+            } else if locks {
+                lines.append("    mix: {transfer: 70, deposit: 10, withdraw: 10, lock: 10}")
+            }
             if settlement { lines.append("    until: \(durationMillis * 2 / 3)ms") }
         }
         if !byzantine.isEmpty {
@@ -134,7 +141,8 @@ public enum ScenarioGenerator {
     static let strategies: [(String, [String])] = [
         ("equivocate", [""]), ("twin", [""]), ("withhold", [""]), ("offline", [""]), ("refuse-sign", [""]), ("censor", [""]),
         ("flood", ["count: 20"]), ("amnesia", [""]),
-        ("invalid", InvalidKind.allCases.filter { $0 != .permission }.map { "kind: \($0.rawValue)" }),
+        // The unlock kinds are drawn with expiring locks, last (so earlier draws stay as they were).
+        ("invalid", InvalidKind.allCases.filter { ![.permission, .earlyUnlock, .foreignUnlock].contains($0) }.map { "kind: \($0.rawValue)" }),
         ("mutate", Mutation.allCases.map { "mutation: \($0.rawValue)" }), ("replay", [""]),
     ]
 
@@ -209,6 +217,18 @@ public enum ScenarioGenerator {
             let threshold = (participants * 2 + 2) / 3
             let at = 1000 + rng.index(2000)
             for who in (threshold - 1)..<participants { scenario.faults.append(.init(atMillis: at, yaml: "offline: \(who)")) }
+        }
+        // Expiring locks, drawn last for the same reason: anchors and unlocks join the mix, and
+        // when no script runs yet, a Byzantine participant may unlock early or unlock another's.
+        if locks && on(50) {
+            scenario.expiries = true
+            if scenario.byzantine.isEmpty && on(40) {
+                let kind = on(50) ? InvalidKind.earlyUnlock : InvalidKind.foreignUnlock
+                let from = 500 + rng.index(duration / 2)
+                scenario.byzantine.append(.init(
+                    participant: participants - 1, strategy: "invalid", extra: "kind: \(kind.rawValue)", fromMillis: from,
+                    untilMillis: min(duration, from + 1000), everyMillis: 500))
+            }
         }
         return scenario
     }

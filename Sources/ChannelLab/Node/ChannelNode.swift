@@ -85,6 +85,8 @@ public final class ChannelNode {
     /// Whether the node signs no checkpoint at all, neither when asked nor in the rounds it
     /// coordinates (it still coordinates them; the others' signatures may certify them).
     var refusingToSign = false
+    /// The newest chain-time anchor the chain sent (what an `anchor` action cites).
+    var heardAnchor: ChainAnchor?
     var censoring = false
     /// Installed on every replica the node creates (checkers watch every application).
     var applyObserver: ((ParticipantIndex, SignedOperation, LedgerRejection?, BalanceLedger) -> Void)?
@@ -139,6 +141,34 @@ public final class ChannelNode {
         return Amount(bound)
     }
 
+    /// The chain height the node's next operation will cite: the greatest chain height in the
+    /// causal past of the predecessors `submit` picks (its previous operation and up to 15
+    /// other heads), so a rule judged at that operation sees exactly this height.
+    public func citedChainHeight() -> UInt64 {
+        guard let replica else { return 0 }
+        var preds = otherPredecessors(replica)
+        if let last = author.last { preds.append(last) }
+        return preds.compactMap { replica.chainHeight(of: $0) }.max() ?? 0
+    }
+
+    /// The other heads the next own operation cites (besides its previous one): at most 15,
+    /// in id order. An own operation is cited only as the chain's previous one. Other own
+    /// operations among the heads are forks: a Byzantine node's own (amnesia, twins), or, at
+    /// an honest node, one somebody forged in its name (possible only if signatures do not
+    /// bind the channel: the planted bug `sign-without-channel-id`).
+    func otherPredecessors(_ replica: Replica) -> [OperationID] {
+        let others = replica.heads.filter { $0 != author.last && replica.operation($0)?.author != index }
+        return Array(others.prefix(WireLimits.predsMax - 1))
+    }
+
+    /// An own lock the node may release now: unreleased, and expired at the chain height its
+    /// next operation cites (the smallest such lock id), or `nil`.
+    public func expiredOwnLock() -> OperationID? {
+        guard let replica else { return nil }
+        let height = citedChainHeight()
+        return replica.balances.locks.filter { $0.value.owner == index && !$0.value.released && $0.value.untilHeight <= height }.keys.min()
+    }
+
     /// Own deposits minus own debits of `token`: what the node's own chain alone can pay.
     func ownFunds(_ token: TokenID) -> Amount { Amount(max(ownNet[token] ?? 0, 0)) }
 
@@ -147,14 +177,7 @@ public final class ChannelNode {
     @discardableResult
     public func submit(_ payload: Payload) -> SignedOperation? {
         guard up, let replica else { return nil }
-        var others = replica.heads.filter { $0 != author.last }
-        // An own operation is cited only as the chain's previous one. Other own operations
-        // among the heads are forks: a Byzantine node's own (amnesia, twins), or, at an honest
-        // node, one somebody forged in its name (possible only if signatures do not bind the
-        // channel: the planted bug `sign-without-channel-id`).
-        others = others.filter { replica.operation($0)?.author != index }
-        if others.count > WireLimits.predsMax - 1 { others = Array(others.prefix(WireLimits.predsMax - 1)) }
-        let op = author.append(payload, citing: others)
+        let op = author.append(payload, citing: otherPredecessors(replica))
         // Verified once here (the one verification this operation costs the run); every
         // receiver then finds the verdict in the shared memo.
         guard memo.verify(op, key: key.publicKey) else { preconditionFailure("a fresh signature must verify") }
@@ -280,6 +303,8 @@ public final class ChannelNode {
             break
         case let .chainStatus(status):
             act(on: status, now: now, out: &out)
+        case let .chainAnchor(anchor):
+            if anchor.height > (heardAnchor?.height ?? 0) { heardAnchor = anchor }
         }
         return effects
     }

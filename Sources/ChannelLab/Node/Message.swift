@@ -44,6 +44,9 @@ public enum Message: Sendable {
     indirect case chainTx(ChainTx)
     /// The chain's status after a block.
     indirect case chainStatus(ChainStatus)
+    /// A chain-time anchor the chain signed for its newest block (sent after every block when a
+    /// workload cites chain time: `anchor` or `unlock` in its mix).
+    case chainAnchor(ChainAnchor)
 
     /// The size on the wire, in bytes: payload plus an 8-byte header per item.
     public var byteCount: Int {
@@ -58,6 +61,7 @@ public enum Message: Sendable {
         case let .certificate(signed): return 8 + signed.byteCount
         case let .chainTx(tx): return 8 + tx.byteCount
         case let .chainStatus(status): return 8 + status.byteCount
+        case .chainAnchor: return 8 + 8 + 64
         }
     }
 
@@ -74,6 +78,7 @@ public enum Message: Sendable {
         case .certificate: return "certificate"
         case let .chainTx(tx): return "chain-tx-\(tx.kind)"
         case .chainStatus: return "chain-status"
+        case .chainAnchor: return "chain-anchor"
         }
     }
 
@@ -147,6 +152,10 @@ public enum Message: Sendable {
             for token in status.paidTokens { out.appendBigEndian(token) }
             out.appendBigEndian(UInt32(status.slashed.count))
             for index in status.slashed { out.appendBigEndian(index) }
+        case let .chainAnchor(anchor):
+            out.append(11)
+            out.appendBigEndian(anchor.height)
+            out.append(contentsOf: anchor.signature.bytes)
         }
     }
 }

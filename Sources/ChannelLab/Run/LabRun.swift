@@ -45,6 +45,8 @@ public final class LabRun {
     /// another channel, unknown author.
     var droppedOnArrival = 0
     var inLiveness = false
+    /// Whether a workload cites chain time (anchors or unlocks in its mix).
+    var citesChainTime: Bool { scenario.workloads.contains(where: \.citesChainTime) }
     /// Ids some honest node had accepted when the liveness phase began (for the report of what
     /// settlement leaves out).
     var heldBeforeLiveness: Set<OperationID> = []
@@ -243,6 +245,11 @@ public final class LabRun {
             for (to, receipt) in chain.produceBlock(at: now) {
                 send(from: chainAddress, to: to, .depositReceipt(receipt))
             }
+            if citesChainTime {
+                // Workloads that cite chain time hear of every block through a signed anchor.
+                let anchor = chain.anchor()
+                for node in nodes { send(from: chainAddress, to: Int(node.index), .chainAnchor(anchor)) }
+            }
             if let settlement {
                 // Nodes observe the chain through the network, with its latency and faults.
                 for node in nodes { send(from: chainAddress, to: Int(node.index), .chainStatus(chain.status(for: node.index))) }
@@ -329,9 +336,16 @@ public final class LabRun {
             if node.submit(.transfer(to: to, token: token, amount: spend)) != nil { submitted += 1 }
         case let .withdraw(amount):
             if node.submit(.withdraw(token: token, amount: amount)) != nil { submitted += 1 }
-        case let .lock(amount):
-            // Locked until a chain height the run never reaches.
-            if node.submit(.lock(token: token, amount: amount, untilHeight: 1 << 40)) != nil { submitted += 1 }
+        case let .lock(amount, blocks):
+            // Locked until a chain height the run never reaches, or a few blocks past the
+            // height the lock cites.
+            let until = blocks.map { node.citedChainHeight() + $0 } ?? 1 << 40
+            if node.submit(.lock(token: token, amount: amount, untilHeight: until)) != nil { submitted += 1 }
+        case .anchor:
+            // Cites the newest height the chain signed, when it is news to the node's graph.
+            if let anchor = node.heardAnchor, anchor.height > node.citedChainHeight(), node.submit(.chainAnchor(anchor)) != nil { submitted += 1 }
+        case .unlock:
+            if let lock = node.expiredOwnLock(), node.submit(.unlock(lockID: lock)) != nil { submitted += 1 }
         case let .deposit(amount):
             send(from: participant, to: chainAddress, .depositRequest(request: node.takeRequestID(), token: token, amount: amount))
         case .nothing:

@@ -47,8 +47,16 @@ public struct WorkloadSpec: Hashable, Sendable {
     public var transferWeight: UInt64
     public var depositWeight: UInt64
     public var withdrawWeight: UInt64
-    /// Locks (funds moved to the author's locked balance until a chain height far ahead).
+    /// Locks: funds moved to the author's locked balance until a chain height (far ahead, or,
+    /// when the mix also unlocks, one to three blocks past the height the lock cites).
     public var lockWeight: UInt64 = 0
+    /// Chain-time anchors: the author cites the newest height the chain signed for it.
+    public var anchorWeight: UInt64 = 0
+    /// Unlocks: the author releases an own lock that has expired at the height it cites.
+    public var unlockWeight: UInt64 = 0
+
+    /// Whether the workload cites chain time (the chain then sends anchors after every block).
+    public var citesChainTime: Bool { anchorWeight > 0 || unlockWeight > 0 }
     public var amountMin: UInt64
     public var amountMax: UInt64
     /// Recipients; empty means any other participant that can hold funds.

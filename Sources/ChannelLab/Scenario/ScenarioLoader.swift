@@ -320,12 +320,16 @@ private struct Parser {
             amountMin: 1, amountMax: 100, targets: [], token: 0, from: .zero, until: SimInstant(micros: duration.micros), bursts: [])
         if let value = map["rate"] { spec.ratePerSecond = try reader.integer(value, "workload.rate (operations per second)", 0...100_000) }
         if let value = map["mix"] {
-            let mix = try reader.mapping(value, "workload.mix", allowed: ["transfer", "deposit", "withdraw", "lock"])
+            let mix = try reader.mapping(value, "workload.mix", allowed: ["transfer", "deposit", "withdraw", "lock", "anchor", "unlock"])
             spec.transferWeight = try mix["transfer"].map { node throws(ScenarioError) in try reader.integer(node, "mix.transfer", 0...1000) } ?? 0
             spec.depositWeight = try mix["deposit"].map { node throws(ScenarioError) in try reader.integer(node, "mix.deposit", 0...1000) } ?? 0
             spec.withdrawWeight = try mix["withdraw"].map { node throws(ScenarioError) in try reader.integer(node, "mix.withdraw", 0...1000) } ?? 0
             spec.lockWeight = try mix["lock"].map { node throws(ScenarioError) in try reader.integer(node, "mix.lock", 0...1000) } ?? 0
-            guard spec.transferWeight + spec.depositWeight + spec.withdrawWeight + spec.lockWeight > 0 else { throw reader.error(value, "workload.mix needs a positive weight") }
+            spec.anchorWeight = try mix["anchor"].map { node throws(ScenarioError) in try reader.integer(node, "mix.anchor", 0...1000) } ?? 0
+            spec.unlockWeight = try mix["unlock"].map { node throws(ScenarioError) in try reader.integer(node, "mix.unlock", 0...1000) } ?? 0
+            guard spec.transferWeight + spec.depositWeight + spec.withdrawWeight + spec.lockWeight + spec.anchorWeight + spec.unlockWeight > 0 else {
+                throw reader.error(value, "workload.mix needs a positive weight")
+            }
         }
         if let value = map["amount"] {
             let bounds = try reader.sequence(value, "workload.amount")
