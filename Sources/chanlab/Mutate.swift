@@ -22,11 +22,17 @@ struct Mutate: ParsableCommand {
     @Option(help: "Only mutants of this folder (Replica, Ledgers, Wire, Evidence, Settlement, Graph, Crypto, Node, Chain); repeatable.")
     var folder: [String] = []
 
+    @Option(help: "Only the mutant with this id (as --list prints it); repeatable. Judged even if the database has it (to re-judge a survivor).")
+    var id: [String] = []
+
     @Option(help: "Fuzz seeds run on a mutant every bundled scenario failed to kill (1..N; 0: none).")
     var fuzzSeeds = 200
 
     @Option(help: "Stop taking new mutants after this many wall seconds.")
     var timeBudget: Double?
+
+    @Option(help: "Where the mutants are built (a copy of the repository; one per campaign running at the same time).")
+    var tree: String?
 
     @Option(help: "Equivalent mutants, marked by hand: one '<id> <reason>' per line.")
     var equivalent = "docs/teeth-equivalent.txt"
@@ -60,7 +66,11 @@ struct Mutate: ParsableCommand {
                 throw ExitCode(2)
             }
             if !folder.isEmpty { mutants = mutants.filter { folder.contains($0.folder) } }
-            let sampled = MutationRunner.sample(mutants, count: sample, seed: seed, shard: shard)
+            if let unknown = id.first(where: { wanted in !mutants.contains { $0.id == wanted } }) {
+                printError("no mutant has id '\(unknown)' (chanlab mutate --list shows them)")
+                throw ExitCode(2)
+            }
+            let sampled = id.isEmpty ? MutationRunner.sample(mutants, count: sample, seed: seed, shard: shard) : mutants.filter { id.contains($0.id) }
             if list {
                 for m in sampled {
                     let change = m.replacement.isEmpty ? "remove `\(m.original)`" : "`\(m.original)` -> `\(m.replacement)`"
@@ -75,11 +85,11 @@ struct Mutate: ParsableCommand {
                 print(MutationReport.text(try database.fates(), equivalent: equivalents))
                 return
             }
-            let runner = MutationRunner(repository: repository, fuzzSeeds: fuzzSeeds) { line in
+            let runner = MutationRunner(repository: repository, tree: tree.map { $0.hasPrefix("/") ? $0 : repository + "/" + $0 }, fuzzSeeds: fuzzSeeds) { line in
                 FileHandle.standardError.write(Data((line + "\n").utf8))
             }
             try runner.prepare()
-            _ = try runner.run(sampled, database: database, timeBudgetSeconds: timeBudget)
+            _ = try runner.run(sampled, database: database, timeBudgetSeconds: timeBudget, again: !id.isEmpty)
             print(MutationReport.text(try database.fates(), equivalent: equivalents))
         } catch let error as TraceError {
             printError("\(error)")

@@ -24,6 +24,11 @@ public enum InvalidKind: String, CaseIterable, Hashable, Sendable {
     /// An unlock of another participant's lock (`lockNotOwned`): slashable evidence. Without a
     /// lock of someone else in view, an early unlock instead.
     case foreignUnlock = "foreign-unlock"
+    /// A fresh own operation in a non-canonical encoding, re-signed so that its signature
+    /// holds for exactly those bytes: one of ten defects per action, in turn (unsorted or
+    /// duplicate predecessors, trailing byte, version 2, amount 0 or 2^96, seq 0, 17
+    /// predecessors, unknown payload kind, truncated). Every decoder must drop each.
+    case nonCanonical = "non-canonical"
 }
 
 /// A small-scope mutation of an own outgoing operation (re-signed, so the signature is valid).
@@ -150,6 +155,8 @@ struct ByzantineActor {
     var rng: SeededRandom
     /// Forgeries `frame` has sent (it cycles through `frameKinds`).
     var frames = 0
+    /// Non-canonical encodings sent (`invalid: non-canonical` cycles through its variants).
+    var encodings = 0
     /// Every participant's key, standing for their nodes in a sibling channel (same
     /// participants, same keys): what an honest participant signs there is what `replay`
     /// carries over. The actor signs nothing here with another participant's key.
@@ -267,6 +274,53 @@ struct ByzantineActor {
             default: return Attributable(participant: p, kind: "equivocation", ops: [mutated.id, sent.id])
             }
         }
+    }
+
+    /// Defects `invalid: non-canonical` cycles through.
+    static let nonCanonicalVariants = 10
+
+    /// `op` (an own operation) re-encoded with one defect and re-signed for exactly those bytes
+    /// (the id is the hash of the bytes as sent), so only the decoder stands between them and a
+    /// replica: 0 preds out of order, 1 a duplicate pred, 2 a trailing byte after the
+    /// signature, 3 version 2, 4 amount 0, 5 amount 2^96, 6 seq 0, 7 17 preds, 8 payload kind
+    /// 0x07, 9 the signature's last byte missing.
+    func nonCanonical(variant: Int, of op: SignedOperation, key: KeyPair) -> [UInt8] {
+        let u = op.unsigned
+        var preds = u.preds
+        let amount: [UInt8]
+        var kind = PayloadKind.transfer.rawValue
+        var payload = [UInt8]()
+        switch u.payload {
+        case let .transfer(to, token, value):
+            payload.appendBigEndian(to)
+            payload.appendBigEndian(token)
+            var encoded = [UInt8]()
+            encoded.appendBigEndian(variant == 4 ? 0 : variant == 5 ? UInt128(1) << 96 : value)
+            amount = encoded
+        case .deposit, .withdraw, .lock, .unlock, .chainAnchor:
+            preconditionFailure("non-canonical encodings are made of transfers")
+        }
+        payload += amount
+        switch variant {
+        case 0: preds = preds.count >= 2 ? preds.reversed() : preds.isEmpty ? [u.channel, u.channel] : preds + preds
+        case 1: preds = preds.isEmpty ? [u.channel, u.channel] : [preds[0]] + preds
+        case 7: preds = (0..<17).map { Digest32(w0: UInt64($0), w1: 7, w2: 7, w3: 7) }
+        case 8: kind = 0x07
+        default: break
+        }
+        var bytes: [UInt8] = [variant == 3 ? 2 : 1]
+        u.channel.appendBytes(to: &bytes)
+        bytes.appendBigEndian(u.author)
+        bytes.appendBigEndian(variant == 6 ? 0 : u.seq)
+        bytes.append(UInt8(preds.count))
+        for pred in preds { pred.appendBytes(to: &bytes) }
+        bytes.append(kind)
+        bytes += payload
+        let id = Blake2b.hash256(domain: .operationID, bytes)
+        var wire = bytes + key.sign(UnsignedOperation.signingDigest(channel: u.channel, id: id)).bytes
+        if variant == 2 { wire.append(0) }
+        if variant == 9 { wire.removeLast() }
+        return wire
     }
 
     /// Kinds of forged evidence `frame` cycles through.
@@ -403,6 +457,9 @@ struct ByzantineActor {
             }
             guard let op = node.submit(.unlock(lockID: lock)) else { return nil }
             return Attributable(participant: p, kind: "invalid-in-causal-past", ops: [op.id])
+        case .nonCanonical:
+            item = .bytes(nonCanonical(variant: encodings % Self.nonCanonicalVariants, of: node.author.peek(payload, citing: cites), key: key))
+            encodings += 1
         case .malformed:
             item = .bytes((0..<(20 + rng.index(100))).map { _ in UInt8(truncatingIfNeeded: rng.next()) })
         case .missingPredecessors:

@@ -42,9 +42,14 @@ final class LedgerModelChecker {
         if let cached = cache[key] {
             model = cached
         } else {
-            model = LedgerModel(config: config).outcome(of: replica.appliedOrder.map { replica.operation($0)! })
+            let ops = replica.appliedOrder.map { replica.operation($0)! }
+            model = LedgerModel(config: config).outcome(of: ops)
             if cache.count >= Self.cacheEntriesMax { cache.removeAll() }
             cache[key] = model
+            // Once per distinct set: every accepted operation must be canonical.
+            if let (op, reason) = ops.lazy.compactMap({ op in LedgerModel.nonCanonical(op).map { (op, $0) } }).first {
+                monitor.report(.ledgerModel, at: time, nodes: [node], operations: [op.id], "accepted an operation the wire format refuses: \(reason)")
+            }
         }
         for difference in Self.differences(replica: replica, model: model).prefix(3) {
             monitor.report(.ledgerModel, at: time, nodes: [node], difference)

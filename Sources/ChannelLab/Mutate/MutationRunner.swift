@@ -18,7 +18,8 @@ public final class MutationRunner {
     public static let mutantsMax = 100_000
 
     public let repository: String
-    /// The copy the mutants are built in: `<repository>/.build-mutants/tree`.
+    /// The copy the mutants are built in (`<repository>/.build-mutants/tree` by default; one per
+    /// campaign running at the same time).
     public let tree: String
     public let fuzzSeeds: Int
     let log: (String) -> Void
@@ -26,10 +27,10 @@ public final class MutationRunner {
     private(set) var baselineSeconds: [String: Double] = [:]
     private var baselineFuzzSeconds = 0.0
 
-    public init(repository: String, fuzzSeeds: Int, log: @escaping (String) -> Void) {
+    public init(repository: String, tree: String? = nil, fuzzSeeds: Int, log: @escaping (String) -> Void) {
         precondition(fuzzSeeds >= 0)
         self.repository = repository
-        tree = repository + "/.build-mutants/tree"
+        self.tree = tree ?? repository + "/.build-mutants/tree"
         self.fuzzSeeds = fuzzSeeds
         self.log = log
     }
@@ -105,8 +106,9 @@ public final class MutationRunner {
 
     /// Builds, runs and records each mutant not yet in the database, until the time budget
     /// (wall seconds) is spent. Returns how many it ran.
-    public func run(_ mutants: [Mutant], database: MutationDatabase, timeBudgetSeconds: Double?) throws(TraceError) -> Int {
-        let done = try database.done()
+    /// - Parameter again: judge mutants the database already has too (their rows are replaced).
+    public func run(_ mutants: [Mutant], database: MutationDatabase, timeBudgetSeconds: Double?, again: Bool = false) throws(TraceError) -> Int {
+        let done = again ? [] : try database.done()
         let todo = mutants.filter { !done.contains($0.id) }
         log("\(mutants.count) mutants sampled, \(mutants.count - todo.count) already recorded, \(todo.count) to run")
         let start = ContinuousClock.now
@@ -201,7 +203,7 @@ public final class MutationRunner {
     /// Runs the fuzz budget on the mutant, stopping at the first failing seed; `nil` when all pass.
     func runFuzz(timeoutSeconds: Double) -> Kill? {
         guard fuzzSeeds > 0 else { return nil }
-        let db = tree + "/../fuzz.sqlite"
+        let db = tree + "-fuzz.sqlite"
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: db + suffix) }
         let result = Self.runProcess(
             [chanlab, "fuzz", "--seeds", "1..\(fuzzSeeds)", "--jobs", "2", "--stop-on-failure", "--no-shrink", "--db", db], in: tree,

@@ -71,6 +71,41 @@ struct LedgerModel {
         [digest.w0, digest.w1, digest.w2, digest.w3].flatMap { be($0) }
     }
 
+    /// The canonical unsigned bytes of docs/wire-format.md ("Unsigned operation"), written
+    /// here again so that a replica holding bytes the docs would not produce is seen.
+    static func canonicalBytes(_ u: UnsignedOperation) -> [UInt8] {
+        var out: [UInt8] = [1] + bytes(u.channel) + be(u.author) + be(u.seq) + [UInt8(truncatingIfNeeded: u.preds.count)]
+        for pred in u.preds { out += bytes(pred) }
+        switch u.payload {
+        case let .deposit(r): out += [0x01] + be(r.token) + be(r.amount) + be(r.nonce) + be(r.height) + r.signature.bytes
+        case let .transfer(to, token, amount): out += [0x02] + be(to) + be(token) + be(amount)
+        case let .withdraw(token, amount): out += [0x03] + be(token) + be(amount)
+        case let .lock(token, amount, until): out += [0x04] + be(token) + be(amount) + be(until)
+        case let .unlock(lock): out += [0x05] + bytes(lock)
+        case let .chainAnchor(anchor): out += [0x06] + be(anchor.height) + anchor.signature.bytes
+        }
+        return out
+    }
+
+    /// Why an accepted operation is not canonical (docs/wire-format.md), or `nil`: its bytes
+    /// are the canonical encoding of its fields, its preds strictly ascending (at most 16), its
+    /// seq at least 1, its amounts in `1...2^96 − 1`, and its id the hash of those bytes.
+    static func nonCanonical(_ op: SignedOperation) -> String? {
+        let u = op.unsigned
+        guard op.unsignedBytes == canonicalBytes(u) else { return "its bytes are not the canonical encoding of its fields" }
+        guard tagged("chanlab/op-id/v1", op.unsignedBytes) == op.id else { return "its id is not the hash of its bytes" }
+        guard u.seq >= 1 else { return "seq 0" }
+        guard u.preds.count <= 16, zip(u.preds, u.preds.dropFirst()).allSatisfy({ $0 < $1 }) else { return "its preds are not strictly ascending, at most 16" }
+        let amounts: [UInt128]
+        switch u.payload {
+        case let .deposit(r): amounts = [r.amount]
+        case let .transfer(_, _, amount), let .withdraw(_, amount), let .lock(_, amount, _): amounts = [amount]
+        case .unlock, .chainAnchor: amounts = []
+        }
+        guard amounts.allSatisfy({ $0 >= 1 && $0 <= (1 << 96) - 1 }) else { return "an amount outside 1...2^96-1" }
+        return nil
+    }
+
     /// RFC 6962 Merkle tree hash, recursively: split at the largest power of two below n.
     static func merkleRoot(_ leaves: ArraySlice<[UInt8]>) -> Digest32 {
         if leaves.isEmpty { return Blake2b.hash256([]) }
