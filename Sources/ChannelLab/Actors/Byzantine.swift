@@ -75,6 +75,11 @@ public enum ByzantineStrategy: Hashable, Sendable, CustomStringConvertible {
     case challengeOldest
     /// Claims its payout again after being paid.
     case claimTwice
+    /// After finalization, claims with forged variants of its own genuine balance proof: the
+    /// leaf index one off, the tree size one off, the audit path one hash short, the balance one
+    /// more, another participant's key on its own leaf fields (a correct contract refuses each
+    /// as `badProof`).
+    case forgeProofs
     /// Replays, relabelled to this channel, an operation the target signed in a sibling
     /// channel that has the same participants and keys: a fork of the target's newest
     /// operation paying the actor. Signatures bind the channel, so every replica refuses it as
@@ -99,6 +104,7 @@ public enum ByzantineStrategy: Hashable, Sendable, CustomStringConvertible {
         case .hastyFinalize: return "hasty-finalize"
         case .challengeOldest: return "challenge-oldest"
         case .claimTwice: return "claim-twice"
+        case .forgeProofs: return "forge-proofs"
         case .replay: return "replay"
         }
     }
@@ -114,7 +120,7 @@ public enum ByzantineStrategy: Hashable, Sendable, CustomStringConvertible {
     /// Strategies that hold from `from` to `until` rather than act at instants.
     var isBehaviour: Bool {
         switch self {
-        case .withhold, .offline, .refuseSign, .censor, .hastyFinalize, .challengeOldest, .claimTwice: return true
+        case .withhold, .offline, .refuseSign, .censor, .hastyFinalize, .challengeOldest, .claimTwice, .forgeProofs: return true
         default: return false
         }
     }
@@ -205,7 +211,7 @@ struct ByzantineActor {
             return replay(node: node, replica: replica, victim: target, out: &out)
         case let .invalid(kind):
             return invalid(kind, script: script, node: node, key: key, target: target, cites: Array(cites), out: &out)
-        case .withhold, .offline, .refuseSign, .censor, .hastyFinalize, .challengeOldest, .claimTwice:
+        case .withhold, .offline, .refuseSign, .censor, .hastyFinalize, .challengeOldest, .claimTwice, .forgeProofs:
             return nil
         case let .flood(count):
             var items = [WireItem]()

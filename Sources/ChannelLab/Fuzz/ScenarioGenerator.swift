@@ -218,6 +218,11 @@ public enum ScenarioGenerator {
             let at = 1000 + rng.index(2000)
             for who in (threshold - 1)..<participants { scenario.faults.append(.init(atMillis: at, yaml: "offline: \(who)")) }
         }
+        // Forged balance proofs at settlement, drawn last for the same reason.
+        if settles && scenario.byzantine.isEmpty && scenario.stallTimeoutMillis == nil && on(20) {
+            scenario.byzantine.append(.init(
+                participant: participants - 1, strategy: "forge-proofs", extra: "", fromMillis: 100, untilMillis: duration, everyMillis: nil))
+        }
         // Expiring locks, drawn last for the same reason: anchors and unlocks join the mix, and
         // when no script runs yet, a Byzantine participant may unlock early or unlock another's.
         if locks && on(50) {

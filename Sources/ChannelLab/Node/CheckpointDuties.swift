@@ -294,6 +294,7 @@ extension ChannelNode {
                 }
                 send(.compensate(token: entry.token, culprit: entry.culprit), key: key, status: status, out: &out)
             }
+            if behaviour.contains(.forgeProofs) { forgeClaims(final: final.checkpoint, status: status, out: &out) }
             for token in config.tokens {
                 let paid = status.paidTokens.contains(token)
                 if paid && (!behaviour.contains(.claimTwice) || duty.extraClaims.contains(token)) { continue }
@@ -321,6 +322,28 @@ extension ChannelNode {
             let culprit = evidence.culprit
             guard !status.slashed.contains(culprit) else { continue }
             send(.slash(evidence), key: "slash-\(culprit)", status: status, out: &out)
+        }
+    }
+
+    /// `forge-proofs`: each forged variant of each own balance proof, sent once.
+    private func forgeClaims(final: Checkpoint, status: ChainStatus, out: inout [Send]) {
+        guard let replica else { return }
+        for token in config.tokens {
+            guard duty.sentAt["forge-\(token)-0"] == nil, let proof = replica.balanceProof(index, token, at: final) else { continue }
+            let other = ParticipantIndex((Int(index) + 1) % config.participants.count)
+            var richer = proof.account
+            richer.balance += 1
+            let forgeries = [
+                BalanceProof(key: proof.key, account: proof.account, leafIndex: proof.leafIndex + 1, treeSize: proof.treeSize, path: proof.path),
+                BalanceProof(key: proof.key, account: proof.account, leafIndex: proof.leafIndex, treeSize: proof.treeSize + 1, path: proof.path),
+                BalanceProof(key: proof.key, account: proof.account, leafIndex: proof.leafIndex, treeSize: max(1, proof.treeSize - 1), path: proof.path),
+                BalanceProof(key: proof.key, account: proof.account, leafIndex: proof.leafIndex, treeSize: proof.treeSize, path: Array(proof.path.dropLast())),
+                BalanceProof(key: proof.key, account: richer, leafIndex: proof.leafIndex, treeSize: proof.treeSize, path: proof.path),
+                BalanceProof(key: AccountKey(participant: other, token: token), account: proof.account, leafIndex: proof.leafIndex, treeSize: proof.treeSize, path: proof.path),
+            ]
+            for (k, forged) in forgeries.enumerated() {
+                send(.claim(forged), key: "forge-\(token)-\(k)", status: status, force: true, out: &out)
+            }
         }
     }
 

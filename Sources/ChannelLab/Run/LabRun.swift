@@ -276,6 +276,7 @@ public final class LabRun {
             case .hastyFinalize: node.byzantineBehaviour.insert(.hastyFinalize)
             case .challengeOldest: node.byzantineBehaviour.insert(.challengeWithOldest)
             case .claimTwice: node.byzantineBehaviour.insert(.claimTwice)
+            case .forgeProofs: node.byzantineBehaviour.insert(.forgeProofs)
             case .withhold: node.withholding = true
             case .offline:
                 node.setOnline(false, at: now)
@@ -302,6 +303,7 @@ public final class LabRun {
             case .hastyFinalize: node.byzantineBehaviour.remove(.hastyFinalize)
             case .challengeOldest: node.byzantineBehaviour.remove(.challengeWithOldest)
             case .claimTwice: node.byzantineBehaviour.remove(.claimTwice)
+            case .forgeProofs: node.byzantineBehaviour.remove(.forgeProofs)
             case .withhold: node.withholding = false
             case .offline: node.setOnline(true, at: now)
             case .refuseSign: node.refusingToSign = false

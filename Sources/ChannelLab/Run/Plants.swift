@@ -26,6 +26,9 @@ public struct LabBugs: OptionSet, Sendable, Hashable {
     public static let hastyFinalize = LabBugs(rawValue: 1 << 7)
     /// Nodes never submit the evidence they hold for slashing.
     public static let neverSlash = LabBugs(rawValue: 1 << 8)
+    /// Nodes claim with forged variants of their own balance proofs. Not a plant (a correct
+    /// contract refuses each): the Byzantine strategy `forge-proofs` uses it.
+    public static let forgeProofs = LabBugs(rawValue: 1 << 9)
 }
 
 /// Every plantable bug by name, for `--plant NAME`.
