@@ -46,9 +46,16 @@ final class LedgerModelChecker {
             model = LedgerModel(config: config).outcome(of: ops)
             if cache.count >= Self.cacheEntriesMax { cache.removeAll() }
             cache[key] = model
-            // Once per distinct set: every accepted operation must be canonical.
+            // Once per distinct set: every accepted operation must be canonical, and the
+            // system's decoder must give it back from its bytes. (Honest operations travel
+            // decoded through the simulator, so without this a decoder that refused or altered
+            // valid bytes would never be seen.)
             if let (op, reason) = ops.lazy.compactMap({ op in LedgerModel.nonCanonical(op).map { (op, $0) } }).first {
                 monitor.report(.ledgerModel, at: time, nodes: [node], operations: [op.id], "accepted an operation the wire format refuses: \(reason)")
+            }
+            if let op = ops.first(where: { op in (try? WireDecoder.decodeSigned(op.wireBytes)).map { $0.unsigned != op.unsigned || $0.signature != op.signature } ?? true }) {
+                let outcome = Result { () throws(WireError) in try WireDecoder.decodeSigned(op.wireBytes) }
+                monitor.report(.ledgerModel, at: time, nodes: [node], operations: [op.id], "the decoder does not give back an accepted operation from its canonical bytes: \(outcome)")
             }
         }
         for difference in Self.differences(replica: replica, model: model).prefix(3) {
