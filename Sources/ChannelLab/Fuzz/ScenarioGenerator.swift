@@ -142,7 +142,7 @@ public enum ScenarioGenerator {
         ("equivocate", [""]), ("twin", [""]), ("withhold", [""]), ("offline", [""]), ("refuse-sign", [""]), ("censor", [""]),
         ("flood", ["count: 20"]), ("amnesia", [""]),
         // The unlock kinds are drawn with expiring locks, last (so earlier draws stay as they were).
-        ("invalid", InvalidKind.allCases.filter { ![.permission, .earlyUnlock, .foreignUnlock].contains($0) }.map { "kind: \($0.rawValue)" }),
+        ("invalid", InvalidKind.allCases.filter { ![.permission, .earlyUnlock, .foreignUnlock, .nonCanonical].contains($0) }.map { "kind: \($0.rawValue)" }),
         ("mutate", Mutation.allCases.map { "mutation: \($0.rawValue)" }), ("replay", [""]),
     ]
 
@@ -217,6 +217,13 @@ public enum ScenarioGenerator {
             let threshold = (participants * 2 + 2) / 3
             let at = 1000 + rng.index(2000)
             for who in (threshold - 1)..<participants { scenario.faults.append(.init(atMillis: at, yaml: "offline: \(who)")) }
+        }
+        // Non-canonical encodings, drawn last for the same reason.
+        if scenario.byzantine.isEmpty && on(10) {
+            let from = 200 + rng.index(duration / 2)
+            scenario.byzantine.append(.init(
+                participant: participants - 1, strategy: "invalid", extra: "kind: non-canonical", fromMillis: from,
+                untilMillis: min(duration, from + 1000), everyMillis: 100))
         }
         // Forged balance proofs at settlement, drawn last for the same reason.
         if settles && scenario.byzantine.isEmpty && scenario.stallTimeoutMillis == nil && on(20) {
