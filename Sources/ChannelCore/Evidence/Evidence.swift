@@ -111,7 +111,7 @@ public struct BrokenChainEvidence: Hashable, Sendable {
     /// Whether `op`'s seq and own predecessors follow the chain rule: seq 1 cites no own
     /// operation; seq k > 1 cites exactly one, of seq k − 1.
     static func followsChain(seq: UInt64, ownPredSeqs: [UInt64]) -> Bool {
-        seq == 1 ? ownPredSeqs.isEmpty : ownPredSeqs == [seq - 1]
+        seq == 1 ? ownPredSeqs.isEmpty : seq > 1 && ownPredSeqs == [seq - 1]
     }
 }
 
@@ -153,10 +153,21 @@ public enum EvidenceError: Error, Hashable, Sendable {
     case predecessorsMismatch
     /// The operation follows its author's chain.
     case chainNotBroken
+    /// An operation in the evidence could never be accepted (seq 0, an amount out of range,
+    /// preds not strictly ascending): it proves nothing, and checking it further could trap.
+    case malformedOperation(OperationID)
 }
 
 /// The one evidence verification function, used by replicas, the contract and the checkers.
 public enum EvidenceVerifier {
+    /// Refuses evidence carrying an operation that could never be accepted (built in memory,
+    /// it never passed a decoder): hostile evidence must get a typed refusal, never a trap.
+    private static func requireWellFormed(_ ops: [SignedOperation]) throws(EvidenceError) {
+        for op in ops {
+            do { try op.unsigned.validate() } catch { throw .malformedOperation(op.id) }
+        }
+    }
+
     /// Verifies `evidence` against the channel configuration and returns the culprit.
     /// - Complexity: two signature verifications.
     public static func verify(_ evidence: Evidence, config: ChannelConfig) throws(EvidenceError) -> ParticipantIndex {
@@ -164,6 +175,7 @@ public enum EvidenceVerifier {
         case let .equivocation(pair):
             let a = pair.first
             let b = pair.second
+            try requireWellFormed([a, b])
             guard a.id != b.id else { throw .sameOperation }
             guard a.author == b.author else { throw .differentAuthors }
             guard a.seq == b.seq else { throw .differentSeq }
@@ -187,6 +199,7 @@ public enum EvidenceVerifier {
             else { throw .notInvalid }
             return e.op.author
         case let .brokenChain(e):
+            try requireWellFormed([e.op] + e.preds)
             guard e.op.channel == config.channel else { throw .wrongChannel }
             guard let author = config.participant(e.op.author) else { throw .unknownAuthor(e.op.author) }
             guard e.op.verifySignature(key: author.publicKey) else { throw .badSignature(e.op.id) }

@@ -200,7 +200,9 @@ public struct SettlementContract: Sendable {
         guard signed.checkpoint.version > current.checkpoint.version || bugs.contains(.acceptOlderChallenge) else {
             throw .staleVersion(got: signed.checkpoint.version, current: current.checkpoint.version)
         }
-        latest = signed
+        // The newest checkpoint seen never goes back: a checkpoint registered during the window
+        // may be newer than the challenger's.
+        if signed.checkpoint.version > latest?.checkpoint.version ?? 0 { latest = signed }
         phase = .proposed(signed, deadline: deadline)
     }
 
@@ -265,7 +267,9 @@ public struct SettlementContract: Sendable {
         guard let bond = slashed[culprit], bond > 0 else { throw .culpritNotSlashed }
         guard !compensated.contains(where: { $0.victim == victim && $0.token == token && $0.culprit == culprit }) else { throw .alreadyCompensated }
         let total = owed.reduce(Amount(0)) { $0 + $1.amount }
-        var share = total <= bond ? entry.amount : entry.amount * bond / total
+        // owed × bond ÷ exposure, rounded down, in 256 bits: both may be as large as a
+        // threshold-signed checkpoint says, and the product must not trap.
+        var share = total <= bond ? entry.amount : total.dividingFullWidth(entry.amount.multipliedFullWidth(by: bond)).quotient
         if bugs.contains(.shortCompensation) { share /= 2 }
         guard share <= compensationPool else { throw .insolvent }
         compensationPool -= share

@@ -24,10 +24,11 @@ public enum InvalidKind: String, CaseIterable, Hashable, Sendable {
     /// An unlock of another participant's lock (`lockNotOwned`): slashable evidence. Without a
     /// lock of someone else in view, an early unlock instead.
     case foreignUnlock = "foreign-unlock"
-    /// A fresh own operation in a non-canonical encoding, re-signed so that its signature
-    /// holds for exactly those bytes: one of ten defects per action, in turn (unsorted or
-    /// duplicate predecessors, trailing byte, version 2, amount 0 or 2^96, seq 0, 17
-    /// predecessors, unknown payload kind, truncated). Every decoder must drop each.
+    /// A fresh own operation in a non-canonical form, re-signed so that its signature holds:
+    /// one of thirteen defects per action, in turn. Ten as bytes (unsorted or duplicate
+    /// predecessors, trailing byte, version 2, amount 0 or 2^96, seq 0, 17 predecessors,
+    /// unknown payload kind, truncated), every decoder must drop; three built in memory and
+    /// sent decoded (seq 0, amount 0, amount 2^120), the replica's validation must drop.
     case nonCanonical = "non-canonical"
 }
 
@@ -183,7 +184,7 @@ struct ByzantineActor {
         let peers = node.peers
         let half = peers.count / 2
         let target = ParticipantIndex(script.target ?? holders.first { $0 != p } ?? (p + 1) % config.participants.count)
-        let cites = replica.heads.filter { $0 != node.author.last }.prefix(WireLimits.predsMax - 1)
+        let cites = node.otherPredecessors(replica)
         switch script.strategy {
         case .equivocate:
             // Both halves spend everything its own chain holds, so each is valid wherever it
@@ -283,7 +284,7 @@ struct ByzantineActor {
     }
 
     /// Defects `invalid: non-canonical` cycles through.
-    static let nonCanonicalVariants = 10
+    static let nonCanonicalVariants = 13
 
     /// `op` (an own operation) re-encoded with one defect and re-signed for exactly those bytes
     /// (the id is the hash of the bytes as sent), so only the decoder stands between them and a
@@ -330,7 +331,7 @@ struct ByzantineActor {
     }
 
     /// Kinds of forged evidence `frame` cycles through.
-    static let frameKinds = 8
+    static let frameKinds = 9
 
     /// Forged evidence of one kind against `target` (an honest participant), built from what
     /// the framer holds; `nil` when it holds too little of the target yet.
@@ -343,7 +344,9 @@ struct ByzantineActor {
     ///    replayed alone it looks like an overdraft), as invalid in its causal past;
     /// 6. a genuine operation with its whole causal past, as invalid in its causal past;
     /// 7. the target's genuine checkpoint signature, as a stale proposal of the version its
-    ///    checkpoint follows (a race, not staleness, and a proposal the target never made).
+    ///    checkpoint follows (a race, not staleness, and a proposal the target never made);
+    /// 8. the framer's own operation with seq 0 (which no replica accepts), validly signed, as
+    ///    a broken chain: hostile evidence that must be refused, never trap a verifier.
     private func frameEvidence(
         kind: Int, against target: ParticipantIndex, framer: ParticipantIndex, key: KeyPair, node: ChannelNode, replica: Replica
     ) -> Evidence? {
@@ -388,6 +391,9 @@ struct ByzantineActor {
                 past.removeAll { $0.author == target && $0.payload.kind == .deposit }
             }
             return .invalidInCausalPast(InvalidOperationEvidence(op: newest, past: past))
+        case 8:
+            let zero = UnsignedOperation(channel: config.channel, author: framer, seq: 0, preds: [], payload: .withdraw(token: 0, amount: 1)).signed(by: key)
+            return .brokenChain(BrokenChainEvidence(op: zero, preds: []))
         default:
             guard let held = node.duty.held, let signature = held.signatures.first(where: { $0.signer == target }) else { return nil }
             return .staleProposal(StaleProposalEvidence(
@@ -458,14 +464,31 @@ struct ByzantineActor {
             if let foreign {
                 lock = foreign
             } else {
-                guard node.spendable(0) > 0, let own = node.submit(.lock(token: 0, amount: 1, untilHeight: node.citedChainHeight() + 1)) else { return nil }
+                // One block past the greatest height any head cites: the unlock right after
+                // cannot cite more, whichever heads it picks.
+                let height = node.replica.map { replica in replica.heads.compactMap { replica.chainHeight(of: $0) }.max() ?? 0 } ?? 0
+                guard node.spendable(0) > 0, let own = node.submit(.lock(token: 0, amount: 1, untilHeight: height + 1)) else { return nil }
                 lock = own.id
             }
             guard let op = node.submit(.unlock(lockID: lock)) else { return nil }
             return Attributable(participant: p, kind: "invalid-in-causal-past", ops: [op.id])
         case .nonCanonical:
-            item = .bytes(nonCanonical(variant: encodings % Self.nonCanonicalVariants, of: node.author.peek(payload, citing: cites), key: key))
+            let variant = encodings % Self.nonCanonicalVariants
             encodings += 1
+            let fresh = node.author.peek(payload, citing: cites)
+            if variant < 10 {
+                item = .bytes(nonCanonical(variant: variant, of: fresh, key: key))
+            } else {
+                // Built in memory and sent decoded, as honest operations travel: only the
+                // replica's own validation stands between these and its ledger.
+                var u = fresh.unsigned
+                switch variant {
+                case 10: u.seq = 0
+                case 11: u.payload = .transfer(to: target, token: 0, amount: 0)
+                default: u.payload = .transfer(to: target, token: 0, amount: UInt128(1) << 120)
+                }
+                item = .op(u.signed(by: key))
+            }
         case .malformed:
             item = .bytes((0..<(20 + rng.index(100))).map { _ in UInt8(truncatingIfNeeded: rng.next()) })
         case .missingPredecessors:

@@ -25,7 +25,7 @@ final class LedgerModelChecker {
     /// A certified checkpoint: the model's root and leaf count at its heads, computed from the
     /// coordinator's operations, must be the checkpoint's.
     func judge(checkpoint: Checkpoint, replica: Replica, coordinator: Int, at time: SimInstant, monitor: InvariantMonitor) {
-        guard checkpointsJudged < Self.checkpointsMax, let ops = closure(of: checkpoint.heads, in: replica) else { return }
+        guard checkpointsJudged < Self.checkpointsMax, let ops = Self.closure(of: checkpoint.heads, in: replica), LedgerModel.unclosed(ops) == nil else { return }
         checkpointsJudged += 1
         let model = LedgerModel(config: config).outcome(of: ops)
         if model.root != checkpoint.stateRoot || UInt64(model.leaves.count) != checkpoint.treeSize {
@@ -42,7 +42,16 @@ final class LedgerModelChecker {
         if let cached = cache[key] {
             model = cached
         } else {
-            let ops = replica.appliedOrder.map { replica.operation($0)! }
+            let ops = replica.appliedOrder.compactMap { replica.operation($0) }
+            // The set the model judges comes from the system: check it is whole before judging.
+            guard ops.count == replica.operationCount, Set(ops.map(\.id)).count == ops.count else {
+                monitor.report(.ledgerModel, at: time, nodes: [node], "the replica applied \(ops.count) operations in its total order but accepted \(replica.operationCount)")
+                return
+            }
+            if let (op, missing) = LedgerModel.unclosed(ops) {
+                monitor.report(.ledgerModel, at: time, nodes: [node], operations: [op], "an accepted operation cites \(missing.short), which the replica does not hold")
+                return
+            }
             model = LedgerModel(config: config).outcome(of: ops)
             if cache.count >= Self.cacheEntriesMax { cache.removeAll() }
             cache[key] = model
@@ -95,7 +104,7 @@ final class LedgerModelChecker {
     }
 
     /// The accepted operations in the causal closure of `heads`, or `nil` if one is unknown.
-    func closure(of heads: [OperationID], in replica: Replica) -> [SignedOperation]? {
+    static func closure(of heads: [OperationID], in replica: Replica) -> [SignedOperation]? {
         var seen = Set<OperationID>()
         var out = [SignedOperation]()
         var stack = heads

@@ -59,7 +59,7 @@ public struct Mutant: Hashable, Sendable, Codable {
 public enum MutantGenerator {
     /// Lines containing any of these are never mutated.
     static let skippedLineMarkers = [
-        "bugs.", "precondition", "assert", "fatalError", "func ", "init(", "case ", "description", "print(", "#expect", "static let", "reserveCapacity",
+        "bugs.", "precondition", "assert", "fatalError", "func ", "init(", "description", "print(", "#expect", "reserveCapacity",
     ]
 
     /// Most mutants one file may yield (a bound, far above what these files give).
@@ -82,22 +82,41 @@ public enum MutantGenerator {
             let codeText = String(decoding: code, as: UTF8.self)
             guard !codeText.trimmingSpaces.isEmpty, !skippedLineMarkers.contains(where: { codeText.contains($0) }) else { continue }
             let number = index + 1
+            let trimmed = codeText.trimmingSpaces
+            // An enum case declaration (no `:` of a switch arm): nothing to mutate.
+            if trimmed.hasPrefix("case "), !trimmed.contains(":") { continue }
+            // A named constant (`static let limitMax = 8192`): only its value is changed.
+            let declaration = trimmed.contains("static let ") || trimmed.contains("static var ")
             func add(_ op: String, at offset: Int, _ original: String, _ replacement: String) {
                 guard out.count < mutantsPerFileMax else { return }
                 out.append(Mutant(file: file, folder: folder, line: number, column: offset + 1, op: op, original: original, replacement: replacement))
+            }
+            if declaration {
+                for (offset, original, replacement) in constants(code) { add("constant", at: offset, original, replacement) }
+                continue
             }
             for (offset, original, replacement) in relational(code) { add("relational", at: offset, original, replacement) }
             for (offset, original, replacement) in logical(code) { add("logical", at: offset, original, replacement) }
             for (offset, original, replacement) in arithmetic(code) { add("arithmetic", at: offset, original, replacement) }
             for (offset, original, replacement) in minMax(code) { add("min-max", at: offset, original, replacement) }
             for (offset, original, replacement) in constants(code) { add("constant", at: offset, original, replacement) }
-            if let (offset, original, replacement) = negation(code) { add("negate", at: offset, original, replacement) }
+            // Negation is built from the masked text; it applies only where that is the real text
+            // (a condition holding a string literal would not match its line).
+            if let (offset, original, replacement) = negation(code), mutantFits(bytes, offset, original) {
+                add("negate", at: offset, original, replacement)
+            }
             if isDroppableGuard(codeText) || isRemovableStatement(codeText, deferredLets: deferred) {
                 let first = bytes.firstIndex { $0 != UInt8(ascii: " ") } ?? 0
                 add(isDroppableGuard(codeText) ? "drop-guard" : "remove-statement", at: first, String(decoding: bytes[first...], as: UTF8.self), "")
             }
         }
         return out
+    }
+
+    /// Whether `original` is the real text of the line at `offset`.
+    static func mutantFits(_ line: [UInt8], _ offset: Int, _ original: String) -> Bool {
+        let text = Array(original.utf8)
+        return offset + text.count <= line.count && Array(line[offset..<offset + text.count]) == text
     }
 
     // MARK: Lexing
@@ -226,8 +245,10 @@ public enum MutantGenerator {
             }
             var end = i
             while end < code.count, isDigit(code[end]) || code[end] == UInt8(ascii: "_") { end += 1 }
-            // Hex, floating point or a member after the literal: leave it.
-            if end < code.count, [UInt8(ascii: "x"), UInt8(ascii: "."), UInt8(ascii: "e")].contains(code[end]) || isIdentifier(code[end]) {
+            // Hex, floating point or a member after the literal: leave it (a range `0...n` or
+            // `0..<n` is not a member: its bounds are mutated).
+            let range = end + 1 < code.count && code[end] == UInt8(ascii: ".") && code[end + 1] == UInt8(ascii: ".")
+            if end < code.count, !range, [UInt8(ascii: "x"), UInt8(ascii: "."), UInt8(ascii: "e")].contains(code[end]) || isIdentifier(code[end]) {
                 i = end
                 continue
             }
@@ -280,10 +301,16 @@ public enum MutantGenerator {
             !trimmed.hasPrefix("self."), !trimmed.contains("reserveCapacity"), !trimmed.hasPrefix("@")
         else { return false }
         for keyword in [
-            "return", "let ", "var ", "guard ", "if ", "for ", "while ", "switch ", "throw ", "try ", "defer", "case ", "default", "else", "break",
+            "return", "let ", "var ", "guard ", "if ", "for ", "while ", "switch ", "throw ", "defer", "case ", "default", "else", "break",
             "continue", "_ = ", "public ", "private ", "fileprivate ", "internal ", "static ", "lazy ", "weak ", "unowned ",
         ] where trimmed.hasPrefix(keyword) {
             return false
+        }
+        // `try check(…)` as a statement: removing it skips the check (`try x = …`, `try
+        // await`, and anything bound are left alone).
+        if trimmed.hasPrefix("try ") {
+            let call = trimmed.dropFirst(4)
+            return call.hasSuffix(")") && !call.contains(" = ") && call.first.map { $0.isLetter && $0.isLowercase } == true
         }
         if [" += ", " -= ", " &+= ", " &-= ", " |= "].contains(where: { trimmed.contains($0) }) { return true }
         if let equals = trimmed.range(of: " = ") {

@@ -79,9 +79,12 @@ public final class MutationRunner {
         let fm = FileManager.default
         do {
             try fm.createDirectory(atPath: tree, withIntermediateDirectories: true)
-            for item in ["Package.swift", "Sources", "Tests", "scenarios"] {
+            // Package.resolved too, when there is one: the copy builds against exactly the
+            // dependency versions the repository resolved.
+            for item in ["Package.swift", "Package.resolved", "Sources", "Tests", "scenarios"] {
                 let target = tree + "/" + item
                 if fm.fileExists(atPath: target) { try fm.removeItem(atPath: target) }
+                guard fm.fileExists(atPath: repository + "/" + item) else { continue }
                 try fm.copyItem(atPath: repository + "/" + item, toPath: target)
             }
         } catch {
@@ -133,7 +136,11 @@ public final class MutationRunner {
         var lines = original.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         guard mutant.line >= 1, mutant.line <= lines.count else { throw TraceError(path: path, message: "mutant \(mutant.id) is past the end") }
         guard let mutated = mutant.apply(to: lines[mutant.line - 1]) else {
-            throw TraceError(path: path, message: "line \(mutant.line) no longer holds `\(mutant.original)` at column \(mutant.column): the sources changed during the campaign")
+            // The line no longer holds the text (the sources changed since the mutants were
+            // listed): recorded as not building, the campaign goes on.
+            return MutantFate(
+                mutant: mutant, outcome: .buildFailed, killer: "", invariants: "", seed: nil,
+                detail: "line \(mutant.line) no longer holds `\(mutant.original)` at column \(mutant.column)", wallSeconds: 0)
         }
         lines[mutant.line - 1] = mutated
         do { try lines.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8) } catch {
@@ -176,7 +183,7 @@ public final class MutationRunner {
 
     func build() -> (ok: Bool, output: String) {
         let result = Self.runProcess(["swift", "build", "-c", "release", "--product", "chanlab"], in: tree, timeoutSeconds: 1800)
-        return (result.status == 0 && !result.timedOut, result.output)
+        return (result.status == 0 && !result.timedOut, result.output + result.errors)
     }
 
     func scenarioFiles() -> [String] {
@@ -188,8 +195,10 @@ public final class MutationRunner {
         let result = Self.runProcess([chanlab, "run", file, "--json"], in: tree, timeoutSeconds: timeoutSeconds)
         if let kill = Self.abnormal(result) { return kill }
         if result.status == 0 { return nil }
+        // The report is standard output alone (what a run prints on standard error is kept
+        // apart, so it cannot spoil the JSON).
         guard let data = result.output.data(using: .utf8), let report = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            return Kill(invariants: "exit \(result.status)", seed: nil, detail: String(result.output.suffix(300)))
+            return Kill(invariants: "exit \(result.status)", seed: nil, detail: String((result.errors + result.output).suffix(300)))
         }
         let violations = (report["violations"] as? [[String: Any]]) ?? []
         let invariants = Set(violations.compactMap { $0["invariant"] as? String }).sorted()
@@ -211,7 +220,7 @@ public final class MutationRunner {
         if let kill = Self.abnormal(result) { return kill }
         if result.status == 0 { return nil }
         guard let campaign = try? CampaignDatabase(path: db), let first = try? campaign.failures().first else {
-            return Kill(invariants: "exit \(result.status)", seed: nil, detail: String(result.output.suffix(300)))
+            return Kill(invariants: "exit \(result.status)", seed: nil, detail: String((result.errors + result.output).suffix(300)))
         }
         return Kill(invariants: first.invariants.isEmpty ? "expectation" : first.invariants, seed: first.seed, detail: String(first.detail.prefix(500)))
     }
@@ -219,7 +228,7 @@ public final class MutationRunner {
     /// A run that hung or died of a signal (a trap in the mutant) is a kill.
     static func abnormal(_ result: ProcessResult) -> Kill? {
         if result.timedOut { return Kill(killer: "timeout", invariants: "timeout", seed: nil, detail: "") }
-        if result.signaled { return Kill(killer: "crash", invariants: "crash", seed: nil, detail: String(result.output.suffix(300))) }
+        if result.signaled { return Kill(killer: "crash", invariants: "crash", seed: nil, detail: String(result.errors.suffix(300))) }
         return nil
     }
 
@@ -227,40 +236,43 @@ public final class MutationRunner {
         let status: Int32
         let signaled: Bool
         let timedOut: Bool
+        /// Standard output.
         let output: String
+        /// Standard error.
+        let errors: String
     }
 
-    /// Runs a command with its output in a file (never a pipe that could fill up), killing it
-    /// after `timeoutSeconds`.
+    /// Runs a command with its output and errors in files (never a pipe that could fill up),
+    /// under coreutils `timeout`, which runs it in a process group of its own and signals the
+    /// whole group after `timeoutSeconds` (a build's compiler processes included), then kills
+    /// it 10 s later if it is still there.
     static func runProcess(_ arguments: [String], in directory: String, timeoutSeconds: Double) -> ProcessResult {
-        let outputPath = directory + "/../process-\(getpid()).log"
-        FileManager.default.createFile(atPath: outputPath, contents: nil)
-        defer { try? FileManager.default.removeItem(atPath: outputPath) }
-        guard let handle = FileHandle(forWritingAtPath: outputPath) else { return ProcessResult(status: -1, signaled: false, timedOut: false, output: "cannot log") }
+        let base = directory + "-process-\(getpid())"
+        let paths = [base + ".out", base + ".err"]
+        for path in paths { FileManager.default.createFile(atPath: path, contents: nil) }
+        defer { for path in paths { try? FileManager.default.removeItem(atPath: path) } }
+        guard let out = FileHandle(forWritingAtPath: paths[0]), let err = FileHandle(forWritingAtPath: paths[1]) else {
+            return ProcessResult(status: -1, signaled: false, timedOut: false, output: "", errors: "cannot log")
+        }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
+        process.arguments = ["timeout", "--kill-after=10", String(max(1, Int(timeoutSeconds.rounded(.up))))] + arguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        process.standardOutput = handle
-        process.standardError = handle
+        process.standardOutput = out
+        process.standardError = err
         do { try process.run() } catch {
-            return ProcessResult(status: -1, signaled: false, timedOut: false, output: "cannot start \(arguments.first ?? ""): \(error)")
+            return ProcessResult(status: -1, signaled: false, timedOut: false, output: "", errors: "cannot start \(arguments.first ?? ""): \(error)")
         }
-        let start = ContinuousClock.now
-        var timedOut = false
-        while process.isRunning {
-            if seconds(since: start) > timeoutSeconds {
-                timedOut = true
-                process.terminate()
-                process.waitUntilExit()
-                break
-            }
-            usleep(20_000)
-        }
-        try? handle.close()
-        let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-        return ProcessResult(
-            status: process.terminationStatus, signaled: process.terminationReason == .uncaughtSignal, timedOut: timedOut, output: output)
+        process.waitUntilExit()
+        try? out.close()
+        try? err.close()
+        let output = (try? String(contentsOfFile: paths[0], encoding: .utf8)) ?? ""
+        let errors = (try? String(contentsOfFile: paths[1], encoding: .utf8)) ?? ""
+        // `timeout` exits 124 when it stopped the command, 137 when it had to kill it; a command
+        // that died of a signal on its own exits 128 + the signal through `timeout`.
+        let status = process.terminationStatus
+        let timedOut = status == 124 || status == 137
+        return ProcessResult(status: status, signaled: !timedOut && status > 128, timedOut: timedOut, output: output, errors: errors)
     }
 }
 

@@ -55,13 +55,8 @@ extension LeftOutReport {
     /// - Returns: `nil` when the replica does not hold every head of the checkpoint.
     /// - Complexity: O(n log n) for n accepted operations.
     static func compute(final: Checkpoint, replica: Replica, honest: Set<Int>, heldBeforeLiveness: Set<OperationID>) -> LeftOutReport? {
-        guard final.heads.allSatisfy({ replica.contains($0) }) else { return nil }
-        var inCheckpoint = Set<OperationID>()
-        var stack = final.heads
-        while let id = stack.popLast() {
-            guard inCheckpoint.insert(id).inserted, let op = replica.operation(id) else { continue }
-            stack.append(contentsOf: op.preds)
-        }
+        guard let closure = LedgerModelChecker.closure(of: final.heads, in: replica) else { return nil }
+        let inCheckpoint = Set(closure.map(\.id))
         struct Tally {
             var operations = 0
             var refused = 0

@@ -88,3 +88,41 @@ import Testing
         #expect(!clean.violations.contains { $0.invariant == .ledgerModel })
     }
 }
+
+/// Goal: the checkers on the models' other paths bite on inputs broken on purpose: a certified
+/// checkpoint whose root is not the state at its heads, and a contract whose bookkeeping
+/// drifts from its decisions.
+@Suite struct ModelCheckerPathTests {
+    @Test func aCheckpointWhoseRootIsNotTheStateAtItsHeadsIsReported() {
+        let channel = OpSetGenerator.generate(OpSetSpec(participants: 4, ops: 60), seed: 5)
+        let replica = Replica(config: channel.config)
+        for op in channel.ops { _ = replica.receive(op) }
+        let good = replica.checkpoint(version: 7)
+        let checker = LedgerModelChecker(config: channel.config)
+        let monitor = InvariantMonitor(honest: [0, 1, 2, 3])
+        checker.judge(checkpoint: good, replica: replica, coordinator: 0, at: .zero, monitor: monitor)
+        #expect(monitor.violations.isEmpty)
+        let wrongRoot = Checkpoint(channel: good.channel, version: 8, stateRoot: Blake2b.hash256([1]), treeSize: good.treeSize, heads: good.heads)
+        let wrongSize = Checkpoint(channel: good.channel, version: 9, stateRoot: good.stateRoot, treeSize: good.treeSize + 1, heads: good.heads)
+        checker.judge(checkpoint: wrongRoot, replica: replica, coordinator: 1, at: .zero, monitor: monitor)
+        checker.judge(checkpoint: wrongSize, replica: replica, coordinator: 2, at: .zero, monitor: monitor)
+        #expect(monitor.violations.map(\.invariant) == [.ledgerModel, .ledgerModel])
+        #expect(monitor.violations.map(\.nodes) == [[1], [2]])
+    }
+
+    @Test func aContractWhoseStateDriftsFromItsDecisionsIsReported() throws {
+        let channel = OpSetGenerator.makeChannel(seed: 6, participants: 3, tokens: [0])
+        let params = SettlementParams(threshold: 2, disputeWindowBlocks: 5)
+        let checker = ContractModelChecker(config: channel.config, params: params)
+        let monitor = InvariantMonitor(honest: [0, 1, 2])
+        var contract = SettlementContract(config: channel.config, params: params)
+        try contract.deposit(0, token: 0, amount: 50)
+        checker.judge(.deposit(participant: 0, token: 0, amount: 50), .success(nil), contract: contract, at: .zero, monitor: monitor)
+        #expect(monitor.violations.isEmpty)
+        // Both accept the next deposit, but the contract (as if it had a bookkeeping bug) does
+        // not count it.
+        checker.judge(.deposit(participant: 1, token: 0, amount: 20), .success(nil), contract: contract, at: .zero, monitor: monitor)
+        #expect(monitor.violations.map(\.invariant) == [.contractModel])
+        #expect(monitor.violations.first?.detail.contains("deposits 50 vs the model's 70") == true, "\(monitor.violations)")
+    }
+}

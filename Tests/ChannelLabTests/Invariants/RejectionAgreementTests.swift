@@ -67,24 +67,36 @@ import Testing
         #expect(RejectionAgreement.disagreements(partial, full).isEmpty)
     }
 
-    /// Ledger refusals are compared with their parameters: the same refusal with another
-    /// balance is a disagreement.
-    @Test func ledgerRefusalsAreComparedWithTheirParameters() {
+    /// Ledger refusals are compared with their parameters: the same overdraft refused at two
+    /// replicas with a different balance available is a disagreement, although the two lists
+    /// hold the same ids, reasons and classes.
+    @Test func ledgerRefusalsAreComparedWithTheirParameters() throws {
         let channel = OpSetGenerator.makeChannel(seed: 22, participants: 2, tokens: [0])
         let id = channel.config.channel
         var a = AuthorChain(channel: id, author: 0, key: channel.keys[0])
         let deposit = a.append(.deposit(channel.funding.signReceipt(channel: id, participant: 0, token: 0, amount: 10, nonce: 1, height: 1)))
-        let overdraft = a.append(.transfer(to: 1, token: 0, amount: 11))
-        let same = RejectionAgreement.disagreements(
-            Self.replica([deposit, overdraft], config: channel.config), Self.replica([overdraft, deposit], config: channel.config))
-        #expect(same.isEmpty)
-        // A replica that saw a different deposit amount refuses the same overdraft with other
-        // parameters: compare two channels' worth of records through the function.
-        var c = AuthorChain(channel: id, author: 0, key: channel.keys[0])
-        let smaller = c.append(.deposit(channel.funding.signReceipt(channel: id, participant: 0, token: 0, amount: 5, nonce: 1, height: 1)))
-        let overdraft2 = c.append(.transfer(to: 1, token: 0, amount: 11))
-        let found = RejectionAgreement.disagreements(
-            Self.replica([deposit, overdraft], config: channel.config), Self.replica([smaller, overdraft2], config: channel.config))
-        #expect(found.contains { $0.hasPrefix("ledger refusals differ") })
+        let overdraft = a.append(.transfer(to: 1, token: 0, amount: 20))
+        // A concurrent credit to 0 that sorts before the overdraft (same depth, smaller id): at
+        // the replica that holds it, the overdraft is refused with 13 available, not 10.
+        var found: [SignedOperation]?
+        for nonce: UInt64 in 2...500 {
+            var b = AuthorChain(channel: id, author: 1, key: channel.keys[1])
+            let funds = b.append(.deposit(channel.funding.signReceipt(channel: id, participant: 1, token: 0, amount: 100, nonce: nonce, height: 1)))
+            let credit = b.append(.transfer(to: 0, token: 0, amount: 3))
+            if credit.id < overdraft.id {
+                found = [funds, credit]
+                break
+            }
+        }
+        let credit = try #require(found)
+        let plain = Self.replica([deposit, overdraft], config: channel.config)
+        let credited = Self.replica([deposit] + credit + [overdraft], config: channel.config)
+        let mine = plain.rejections.filter(\.isLedgerRefusal)
+        let theirs = credited.rejections.filter(\.isLedgerRefusal)
+        #expect(mine.map(\.id) == theirs.map(\.id) && mine.map(\.kind) == theirs.map(\.kind))
+        #expect(mine.first?.reason == .ledger(.insufficientBalance(available: 10, needed: 20)))
+        #expect(theirs.first?.reason == .ledger(.insufficientBalance(available: 13, needed: 20)))
+        let found2 = RejectionAgreement.disagreements(plain, credited)
+        #expect(found2.contains { $0.hasPrefix("ledger refusals differ") && $0.contains("10 < 20") && $0.contains("13 < 20") }, "\(found2)")
     }
 }

@@ -34,6 +34,24 @@ import Testing
         #expect(found.count == 11, "\(found)")
     }
 
+    /// Checks called with `try`, named limits (their value only), range bounds and switch arms
+    /// are mutated; enum case declarations are not.
+    @Test func tryStatementsLimitsRangesAndSwitchArmsAreMutated() {
+        let text = """
+                try signed.verify(config: config, threshold: threshold)
+                public static let proposalsMax = 1024
+                for index in 0..<16 {
+                case let .transfer(_, amount): return amount > 0
+                case trader = "trader"
+            """
+        let found = Self.changes(text)
+        #expect(found.contains("1:remove-statement:try signed.verify(config: config, threshold: threshold)->"))
+        #expect(found.filter { $0.hasPrefix("2:") } == ["2:constant:1024->1025", "2:constant:1024->1023"])
+        #expect(found.contains("3:constant:0->1") && found.contains("3:constant:16->17") && found.contains("3:constant:16->15"))
+        #expect(found.contains("4:relational:>->>="))
+        #expect(!found.contains { $0.hasPrefix("5:") })
+    }
+
     @Test func commentsStringsAndSkippedLinesAreNeverMutated() {
         let text = """
             // a < b && c == 1

@@ -120,7 +120,7 @@ struct ContractModel {
         guard height <= deadline else { return .refused("windowClosed") }
         if let invalid = invalidity(signed) { return .refused(invalid) }
         guard signed.checkpoint.version > current.version else { return .refused("staleVersion") }
-        latestVersion = signed.checkpoint.version
+        latestVersion = max(latestVersion ?? 0, signed.checkpoint.version)
         phase = .proposed(signed.checkpoint, deadline: deadline)
         return .accepted(nil)
     }
@@ -162,9 +162,9 @@ struct ContractModel {
     mutating func claim(_ proof: BalanceProof) -> Decision {
         guard case let .finalized(final) = phase else { return .refused("notFinalized") }
         let a = proof.account
-        let leaf: [UInt8] =
-            [0x41] + LedgerModel.be(proof.key.participant) + LedgerModel.be(proof.key.token) + LedgerModel.be(UInt128(bitPattern: a.balance))
-            + LedgerModel.be(UInt128(bitPattern: a.locked)) + LedgerModel.be(UInt128(bitPattern: a.withdrawn))
+        let leaf = LedgerModel.accountLeaf(
+            LedgerModel.AccountID(participant: proof.key.participant, token: proof.key.token),
+            LedgerModel.AccountState(balance: a.balance, locked: a.locked, withdrawn: a.withdrawn))
         let root = Self.inclusionRoot(leafHash: Blake2b.hash256([0x00] + leaf), index: proof.leafIndex, size: proof.treeSize, path: proof.path)
         guard proof.treeSize == final.treeSize, proof.path.count <= 64, root == final.stateRoot else { return .refused("badProof") }
         let key = LedgerModel.AccountID(participant: proof.key.participant, token: proof.key.token)
@@ -204,7 +204,7 @@ struct ContractModel {
         guard let bond = slashed[culprit], bond > 0 else { return .refused("culpritNotSlashed") }
         guard !compensated.contains([victim, token, culprit]) else { return .refused("alreadyCompensated") }
         let exposure = owed.reduce(UInt128(0)) { $0 + $1.amount }
-        let share = exposure <= bond ? entry.amount : entry.amount * bond / exposure
+        let share = exposure <= bond ? entry.amount : exposure.dividingFullWidth(entry.amount.multipliedFullWidth(by: bond)).quotient
         guard share <= pool else { return .refused("insolvent") }
         pool -= share
         compensated.insert([victim, token, culprit])

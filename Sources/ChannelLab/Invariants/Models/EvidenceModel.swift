@@ -42,10 +42,21 @@ struct EvidenceModel {
     /// seq n − 1.
     static func followsChain(_ op: SignedOperation, cited: [SignedOperation]) -> Bool {
         let own = cited.filter { $0.author == op.author }.map(\.seq)
-        return op.seq == 1 ? own.isEmpty : own == [op.seq - 1]
+        return op.seq == 1 ? own.isEmpty : op.seq > 1 && own == [op.seq - 1]
     }
 
     func verdict(_ evidence: Evidence) -> Verdict {
+        // Operations that could never be accepted prove nothing (the model's own check).
+        let carried: [SignedOperation]
+        switch evidence {
+        case let .equivocation(pair): carried = [pair.first, pair.second]
+        case let .brokenChain(e): carried = [e.op] + e.preds
+        case let .invalidInCausalPast(e): carried = [e.op] + e.past
+        case .staleProposal: carried = []
+        }
+        if let bad = carried.first(where: { LedgerModel.nonCanonical($0) != nil }) {
+            return .refuted("\(bad.id.short) is not a well-formed operation: \(LedgerModel.nonCanonical(bad)!)")
+        }
         switch evidence {
         case let .equivocation(pair):
             let (a, b) = (pair.first, pair.second)
@@ -55,7 +66,7 @@ struct EvidenceModel {
             return .proves(a.author)
         case let .brokenChain(e):
             guard signatureHolds(e.op) else { return .refuted("the signature does not hold") }
-            let given = e.preds.map(Self.id).sorted()
+            let given = e.preds.map(Self.id).sorted(by: LedgerModel.precedes)
             guard given == e.op.preds else { return .refuted("the cited operations are not the ones the operation names") }
             guard !Self.followsChain(e.op, cited: e.preds) else { return .refuted("the chain is not broken") }
             return .proves(e.op.author)
@@ -92,7 +103,7 @@ struct EvidenceModel {
         for item in all where !Self.followsChain(item, cited: item.preds.map { byID[$0]! }) {
             return .refuted("an operation in the past breaks its chain (the graph refuses it)")
         }
-        let outcome = LedgerModel(config: config).outcome(of: all)
+        let outcome = LedgerModel(config: config).outcome(of: all, classifying: Self.id(op))
         guard let record = outcome.records[Self.id(op)] else { return .refuted("the ledger applies it") }
         guard record[44] == 0x01 else { return .refuted("refused only as a concurrent conflict") }
         return .proves(op.author)

@@ -54,6 +54,16 @@ struct LedgerModel {
     static let operationsMax = 1 << 20
 
     let config: ChannelConfig
+    let tokens: Set<UInt32>
+
+    init(config: ChannelConfig) {
+        self.config = config
+        tokens = Set(config.tokens)
+    }
+
+    /// Ids compare as byte strings (docs), compared here byte by byte rather than through the
+    /// system's own `Digest32` order.
+    static func precedes(_ a: OperationID, _ b: OperationID) -> Bool { bytes(a).lexicographicallyPrecedes(bytes(b)) }
 
     // MARK: The documented digests, leaves and tree
 
@@ -106,6 +116,13 @@ struct LedgerModel {
         return nil
     }
 
+    /// An account leaf: `'A' ‖ u32 participant ‖ u32 token ‖ i128 balance ‖ i128 locked ‖ i128
+    /// withdrawn`, the amounts as 16-byte big-endian two's complement.
+    static func accountLeaf(_ key: AccountID, _ account: AccountState) -> [UInt8] {
+        [0x41] + be(key.participant) + be(key.token) + be(UInt128(bitPattern: account.balance)) + be(UInt128(bitPattern: account.locked))
+            + be(UInt128(bitPattern: account.withdrawn))
+    }
+
     /// RFC 6962 Merkle tree hash, recursively: split at the largest power of two below n.
     static func merkleRoot(_ leaves: ArraySlice<[UInt8]>) -> Digest32 {
         if leaves.isEmpty { return Blake2b.hash256([]) }
@@ -119,35 +136,49 @@ struct LedgerModel {
 
     // MARK: Computing
 
-    /// The ledger after `ops` (a set closed under predecessors) in the total order.
-    /// - Complexity: O(n log n) plus a replay of the causal past per state-dependent refusal.
-    func outcome(of ops: [SignedOperation]) -> Outcome {
+    /// Whether every operation's predecessors are in the set (what `outcome` needs), or the
+    /// first that cites one outside it.
+    static func unclosed(_ ops: [SignedOperation]) -> (op: OperationID, missing: OperationID)? {
+        let ids = Set(ops.map(\.id))
+        for op in ops {
+            if let missing = op.preds.first(where: { !ids.contains($0) }) { return (op.id, missing) }
+        }
+        return nil
+    }
+
+    /// The ledger after `ops` in the total order.
+    /// - Parameters:
+    ///   - ops: a set closed under predecessors (callers check with `unclosed` first: it comes
+    ///     from the system under test).
+    ///   - classifying: the one refusal to class and record (`nil`: every refusal); a verifier
+    ///     of one piece of evidence needs only its operation's.
+    /// - Complexity: O(n log n) plus a replay of the causal past per state-dependent refusal
+    ///   classed.
+    func outcome(of ops: [SignedOperation], classifying: OperationID? = nil) -> Outcome {
         precondition(ops.count <= Self.operationsMax, "the model takes at most \(Self.operationsMax) operations")
+        precondition(Self.unclosed(ops) == nil, "the model takes a set closed under predecessors")
         let byID = Dictionary(ops.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         let (depth, height, proofValid) = derive(byID)
-        let order = byID.keys.sorted { depth[$0]! != depth[$1]! ? depth[$0]! < depth[$1]! : $0 < $1 }
+        let inOrder = { (a: OperationID, b: OperationID) in depth[a]! != depth[b]! ? depth[a]! < depth[b]! : Self.precedes(a, b) }
+        let order = byID.keys.sorted(by: inOrder)
         var state = Outcome()
         for id in order {
             let op = byID[id]!
             guard let refusal = apply(op, chainHeight: height[id]!, proofValid: proofValid[id]!, to: &state) else { continue }
+            if let only = classifying, only != id { continue }
             var invalid = true
             if refusal.dependsOnState {
                 // Replay exactly the causal past, in the same total order, from an empty ledger.
                 var past = Outcome()
-                for ancestor in ancestors(of: op, byID).sorted(by: { depth[$0]! != depth[$1]! ? depth[$0]! < depth[$1]! : $0 < $1 }) {
+                for ancestor in ancestors(of: op, byID).sorted(by: inOrder) {
                     _ = apply(byID[ancestor]!, chainHeight: height[ancestor]!, proofValid: proofValid[ancestor]!, to: &past)
                 }
                 invalid = apply(op, chainHeight: height[id]!, proofValid: proofValid[id]!, to: &past) != nil
             }
             state.records[id] = Self.bytes(id) + Self.be(op.author) + Self.be(op.seq) + [invalid ? 0x01 : 0x02] + refusal.reasonBytes
         }
-        for key in state.accounts.keys.sorted() {
-            let account = state.accounts[key]!
-            state.leaves.append(
-                [0x41] + Self.be(key.participant) + Self.be(key.token) + Self.be(UInt128(bitPattern: account.balance))
-                    + Self.be(UInt128(bitPattern: account.locked)) + Self.be(UInt128(bitPattern: account.withdrawn)))
-        }
-        for id in state.locks.keys.sorted() {
+        for key in state.accounts.keys.sorted() { state.leaves.append(Self.accountLeaf(key, state.accounts[key]!)) }
+        for id in state.locks.keys.sorted(by: Self.precedes) {
             let lock = state.locks[id]!
             state.leaves.append(
                 [0x4C] + Self.bytes(id) + Self.be(lock.owner) + Self.be(lock.token) + Self.be(lock.amount) + Self.be(lock.until) + [lock.released ? 1 : 0])
@@ -164,7 +195,7 @@ struct LedgerModel {
         var depth = [OperationID: UInt64]()
         var height = [OperationID: UInt64]()
         var proofValid = [OperationID: Bool]()
-        for root in byID.keys.sorted() where depth[root] == nil {
+        for root in byID.keys.sorted(by: Self.precedes) where depth[root] == nil {
             var stack = [root]
             while let id = stack.last {
                 if depth[id] != nil {
@@ -232,7 +263,6 @@ struct LedgerModel {
     /// or `nil` when it applied.
     func apply(_ op: SignedOperation, chainHeight: UInt64, proofValid: Bool, to state: inout Outcome) -> Refusal? {
         let role = config.participants[Int(op.author)].role
-        let tokens = Set(config.tokens)
         func refuse(_ code: UInt8, _ parameters: [UInt8] = [], stateful: Bool = false) -> Refusal {
             Refusal(reasonBytes: [code] + parameters, dependsOnState: stateful)
         }
