@@ -94,6 +94,9 @@ final class SettlementChecker {
     private(set) var paid: [AccountKey: Amount] = [:]
     private(set) var payouts: [PayoutReport] = []
     private var lastLatestVersion: UInt64 = 0
+    /// The version of the checkpoint under dispute after the last block (a challenge may only
+    /// raise it).
+    private var lastDisputedVersion: UInt64?
     private var final: SignedCheckpoint?
     private(set) var finalizedAt: UInt64?
     private var proposal: (version: UInt64, height: UInt64, deadline: UInt64, congestedBefore: Int)?
@@ -132,6 +135,12 @@ final class SettlementChecker {
             monitor.report(.settlementMonotone, at: now, nodes: [], "on-chain checkpoint version went from \(lastLatestVersion) down to \(latest) at height \(chain.height)")
         }
         lastLatestVersion = latest
+        // The checkpoint under dispute may be replaced only by a newer one (a challenge).
+        let disputed = contract.proposal?.checkpoint.checkpoint.version
+        if let disputed, let previous = lastDisputedVersion, disputed < previous {
+            monitor.report(.settlementMonotone, at: now, nodes: [], "the proposal under dispute went from version \(previous) down to \(disputed) at height \(chain.height)")
+        }
+        if let disputed { lastDisputedVersion = disputed }
         if let current = contract.proposal, proposal == nil {
             proposal = (current.checkpoint.checkpoint.version, chain.height, current.deadline, chain.congestedBlocks)
             monitor.reach(.settlementProposed)

@@ -325,35 +325,13 @@ extension ChannelNode {
         }
     }
 
-    /// `forge-proofs`: each forged variant of each own balance proof, sent once.
-    private func forgeClaims(final: Checkpoint, status: ChainStatus, out: inout [Send]) {
-        guard let replica else { return }
-        for token in config.tokens {
-            guard duty.sentAt["forge-\(token)-0"] == nil, let proof = replica.balanceProof(index, token, at: final) else { continue }
-            let other = ParticipantIndex((Int(index) + 1) % config.participants.count)
-            var richer = proof.account
-            richer.balance += 1
-            let forgeries = [
-                BalanceProof(key: proof.key, account: proof.account, leafIndex: proof.leafIndex + 1, treeSize: proof.treeSize, path: proof.path),
-                BalanceProof(key: proof.key, account: proof.account, leafIndex: proof.leafIndex, treeSize: proof.treeSize + 1, path: proof.path),
-                BalanceProof(key: proof.key, account: proof.account, leafIndex: proof.leafIndex, treeSize: max(1, proof.treeSize - 1), path: proof.path),
-                BalanceProof(key: proof.key, account: proof.account, leafIndex: proof.leafIndex, treeSize: proof.treeSize, path: Array(proof.path.dropLast())),
-                BalanceProof(key: proof.key, account: richer, leafIndex: proof.leafIndex, treeSize: proof.treeSize, path: proof.path),
-                BalanceProof(key: AccountKey(participant: other, token: token), account: proof.account, leafIndex: proof.leafIndex, treeSize: proof.treeSize, path: proof.path),
-            ]
-            for (k, forged) in forgeries.enumerated() {
-                send(.claim(forged), key: "forge-\(token)-\(k)", status: status, force: true, out: &out)
-            }
-        }
-    }
-
     /// Whether a transaction of kind `key` may be sent (again) at this status.
     private func due(_ key: String, _ status: ChainStatus) -> Bool {
         guard let last = duty.sentAt[key] else { return true }
         return status.height >= last + ChannelNode.resendBlocks
     }
 
-    private func send(_ tx: ChainTx, key: String, status: ChainStatus, force: Bool = false, out: inout [Send]) {
+    func send(_ tx: ChainTx, key: String, status: ChainStatus, force: Bool = false, out: inout [Send]) {
         if !force, !due(key, status) { return }
         duty.sentAt[key] = status.height
         out.append(Send(to: chainAddress, message: .chainTx(tx)))

@@ -105,7 +105,7 @@ import Testing
         ("settle-across-partition", .finalizeEarly, .hastyFinalize, .settlementSafety, "before the dispute window closed"),
         ("settle-busy-channel", .payTwice, .claimTwice, .settlementSafety, "paid twice"),
         ("settle-busy-channel", .payTwice, .claimTwice, .settlementSafety, "exceed deposits plus bonds"),
-        ("settle-across-partition", .acceptOlderChallenge, .challengeWithOldest, .settlementMonotone, "went from"),
+        ("settle-across-partition", .acceptOlderChallenge, .challengeWithOldest, .settlementMonotone, "the proposal under dispute went from"),
         ("unilateral-exit", [], .neverExit, .unilateralExit, "still unpaid"),
         ("settle-busy-channel", [], .neverFinalize, .disputeLiveness, "is not final"),
     ]
