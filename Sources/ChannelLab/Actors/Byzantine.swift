@@ -24,6 +24,10 @@ public enum InvalidKind: String, CaseIterable, Hashable, Sendable {
     /// An unlock of another participant's lock (`lockNotOwned`): slashable evidence. Without a
     /// lock of someone else in view, an early unlock instead.
     case foreignUnlock = "foreign-unlock"
+    /// A second deposit citing a receipt its own chain already used (a double credit of one
+    /// lock on chain): refused as `receiptAlreadyUsed`, invalid in its causal past (its own
+    /// first deposit is in it): slashable evidence.
+    case reuseReceipt = "reuse-receipt"
     /// A fresh own operation in a non-canonical form, re-signed so that its signature holds:
     /// one of thirteen defects per action, in turn. Ten as bytes (unsorted or duplicate
     /// predecessors, trailing byte, version 2, amount 0 or 2^96, seq 0, 17 predecessors,
@@ -456,6 +460,13 @@ struct ByzantineActor {
             return Attributable(participant: p, kind: "invalid-in-causal-past", ops: [op.id])
         case .permission:
             guard let op = node.submit(.transfer(to: target, token: 0, amount: 1)) else { return nil }
+            return Attributable(participant: p, kind: "invalid-in-causal-past", ops: [op.id])
+        case .reuseReceipt:
+            // The newest deposit of its own chain, cited through the chain itself.
+            let own = (1...max(1, node.author.nextSeq - 1)).reversed().lazy
+                .compactMap { seq in node.replica?.chainOperation(author: ParticipantIndex(p), seq: seq).flatMap { node.replica?.operation($0) } }
+                .first { if case .deposit = $0.payload { return true } else { return false } }
+            guard let own, case let .deposit(receipt) = own.payload, let op = node.submit(.deposit(receipt)) else { return nil }
             return Attributable(participant: p, kind: "invalid-in-causal-past", ops: [op.id])
         case .earlyUnlock, .foreignUnlock:
             let foreign = kind == .foreignUnlock

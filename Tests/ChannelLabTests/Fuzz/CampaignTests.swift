@@ -105,7 +105,7 @@ import Testing
         ("accept-unknown-predecessors", 1), ("lose-evidence-on-restart", 14), ("count-locked-twice", 1), ("sign-without-channel-id", 2),
         ("finalize-early", 202), ("accept-older-challenge", 190), ("pay-twice", 106), ("trust-evidence", 12), ("short-compensation", 18),
         ("node-overspends", 1), ("no-anti-entropy", 1), ("unbacked-receipts", 1), ("challenge-with-oldest", 279), ("never-exit", 12),
-        ("never-finalize", 5), ("never-slash", 14),
+        ("never-finalize", 5), ("never-slash", 13),
     ]
 
     /// Lab bugs the fuzzer found stay fixed: each of these scenarios (shrunk from a finding)
