@@ -24,6 +24,11 @@ public enum InvalidKind: String, CaseIterable, Hashable, Sendable {
     /// An unlock of another participant's lock (`lockNotOwned`): slashable evidence. Without a
     /// lock of someone else in view, an early unlock instead.
     case foreignUnlock = "foreign-unlock"
+    /// An operation that breaks one ledger rule its author can see, one rule per action in
+    /// turn: a transfer of an unknown token, to an unknown participant, to itself, to an
+    /// observer; a withdrawal and a lock of an unknown token; an unlock of a lock that does not
+    /// exist. Each is refused with its own reason, invalid in its causal past: evidence.
+    case brokenRule = "broken-rule"
     /// A second deposit citing a receipt its own chain already used (a double credit of one
     /// lock on chain): refused as `receiptAlreadyUsed`, invalid in its causal past (its own
     /// first deposit is in it): slashable evidence.
@@ -168,6 +173,8 @@ struct ByzantineActor {
     var frames = 0
     /// Non-canonical encodings sent (`invalid: non-canonical` cycles through its variants).
     var encodings = 0
+    /// Rules broken (`invalid: broken-rule` cycles through them).
+    var rules = 0
     /// Every participant's key, standing for their nodes in a sibling channel (same
     /// participants, same keys): what an honest participant signs there is what `replay`
     /// carries over. The actor signs nothing here with another participant's key.
@@ -460,6 +467,22 @@ struct ByzantineActor {
             return Attributable(participant: p, kind: "invalid-in-causal-past", ops: [op.id])
         case .permission:
             guard let op = node.submit(.transfer(to: target, token: 0, amount: 1)) else { return nil }
+            return Attributable(participant: p, kind: "invalid-in-causal-past", ops: [op.id])
+        case .brokenRule:
+            let unknownToken = (config.tokens.max() ?? 0) &+ 1
+            let observer = config.participants.first { !$0.role.permissions.contains(.holdFunds) }?.index
+            let payloads: [Payload] = [
+                .transfer(to: target, token: unknownToken, amount: 1),
+                .transfer(to: ParticipantIndex(config.participants.count + 2), token: 0, amount: 1),
+                .transfer(to: ParticipantIndex(p), token: 0, amount: 1),
+                .transfer(to: observer ?? ParticipantIndex(config.participants.count), token: 0, amount: 1),
+                .withdraw(token: unknownToken, amount: 1),
+                .lock(token: unknownToken, amount: 1, untilHeight: 1),
+                .unlock(lockID: Digest32(w0: rng.next(), w1: rng.next(), w2: rng.next(), w3: rng.next())),
+            ]
+            let payload = payloads[rules % payloads.count]
+            rules += 1
+            guard let op = node.submit(payload) else { return nil }
             return Attributable(participant: p, kind: "invalid-in-causal-past", ops: [op.id])
         case .reuseReceipt:
             // The newest deposit of its own chain, cited through the chain itself.

@@ -142,7 +142,7 @@ public enum ScenarioGenerator {
         ("equivocate", [""]), ("twin", [""]), ("withhold", [""]), ("offline", [""]), ("refuse-sign", [""]), ("censor", [""]),
         ("flood", ["count: 20"]), ("amnesia", [""]),
         // The unlock kinds are drawn with expiring locks, last (so earlier draws stay as they were).
-        ("invalid", InvalidKind.allCases.filter { ![.permission, .earlyUnlock, .foreignUnlock, .nonCanonical, .reuseReceipt].contains($0) }.map { "kind: \($0.rawValue)" }),
+        ("invalid", InvalidKind.allCases.filter { ![.permission, .earlyUnlock, .foreignUnlock, .nonCanonical, .reuseReceipt, .brokenRule].contains($0) }.map { "kind: \($0.rawValue)" }),
         ("mutate", Mutation.allCases.map { "mutation: \($0.rawValue)" }), ("replay", [""]),
     ]
 
@@ -248,6 +248,13 @@ public enum ScenarioGenerator {
             scenario.byzantine.append(.init(
                 participant: participants - 1, strategy: "invalid", extra: "kind: reuse-receipt", fromMillis: from,
                 untilMillis: min(duration, from + 1000), everyMillis: 500))
+        }
+        // Every ledger rule broken in turn, drawn last for the same reason.
+        if scenario.byzantine.isEmpty && on(10) {
+            let from = 500 + rng.index(duration / 2)
+            scenario.byzantine.append(.init(
+                participant: participants - 1, strategy: "invalid", extra: "kind: broken-rule", fromMillis: from,
+                untilMillis: min(duration, from + 2000), everyMillis: 300))
         }
         return scenario
     }
