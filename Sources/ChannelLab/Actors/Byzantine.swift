@@ -85,6 +85,10 @@ public enum ByzantineStrategy: Hashable, Sendable, CustomStringConvertible {
     case challengeOldest
     /// Claims its payout again after being paid.
     case claimTwice
+    /// As coordinator, asks for signatures on checkpoints that name a previous certificate one
+    /// version below their own, which nobody holds: a signer that signed anyway could later be
+    /// framed as a stale proposer by its own signature (honest signers refuse).
+    case inflatePrevious
     /// After finalization, claims with forged variants of its own genuine balance proof: the
     /// leaf index one off, the tree size one off, the audit path one hash short, the balance one
     /// more, another participant's key on its own leaf fields (a correct contract refuses each
@@ -115,6 +119,7 @@ public enum ByzantineStrategy: Hashable, Sendable, CustomStringConvertible {
         case .challengeOldest: return "challenge-oldest"
         case .claimTwice: return "claim-twice"
         case .forgeProofs: return "forge-proofs"
+        case .inflatePrevious: return "inflate-previous"
         case .replay: return "replay"
         }
     }
@@ -122,7 +127,7 @@ public enum ByzantineStrategy: Hashable, Sendable, CustomStringConvertible {
     /// Behaviours that stop at `until` (the chain-side ones last to the end of the run).
     var endsAtUntil: Bool {
         switch self {
-        case .withhold, .offline, .refuseSign, .censor: return true
+        case .withhold, .offline, .refuseSign, .censor, .inflatePrevious: return true
         default: return false
         }
     }
@@ -130,7 +135,7 @@ public enum ByzantineStrategy: Hashable, Sendable, CustomStringConvertible {
     /// Strategies that hold from `from` to `until` rather than act at instants.
     var isBehaviour: Bool {
         switch self {
-        case .withhold, .offline, .refuseSign, .censor, .hastyFinalize, .challengeOldest, .claimTwice, .forgeProofs: return true
+        case .withhold, .offline, .refuseSign, .censor, .hastyFinalize, .challengeOldest, .claimTwice, .forgeProofs, .inflatePrevious: return true
         default: return false
         }
     }
@@ -223,7 +228,7 @@ struct ByzantineActor {
             return replay(node: node, replica: replica, victim: target, out: &out)
         case let .invalid(kind):
             return invalid(kind, script: script, node: node, key: key, target: target, cites: Array(cites), out: &out)
-        case .withhold, .offline, .refuseSign, .censor, .hastyFinalize, .challengeOldest, .claimTwice, .forgeProofs:
+        case .withhold, .offline, .refuseSign, .censor, .hastyFinalize, .challengeOldest, .claimTwice, .forgeProofs, .inflatePrevious:
             return nil
         case let .flood(count):
             var items = [WireItem]()

@@ -249,6 +249,11 @@ public enum ScenarioGenerator {
                 participant: participants - 1, strategy: "invalid", extra: "kind: reuse-receipt", fromMillis: from,
                 untilMillis: min(duration, from + 1000), everyMillis: 500))
         }
+        // A coordinator naming certificates nobody holds, drawn last for the same reason.
+        if settles && scenario.byzantine.isEmpty && scenario.stallTimeoutMillis == nil && on(10) {
+            scenario.byzantine.append(.init(
+                participant: participants - 1, strategy: "inflate-previous", extra: "", fromMillis: 100, untilMillis: duration, everyMillis: nil))
+        }
         // Every ledger rule broken in turn, drawn last for the same reason.
         if scenario.byzantine.isEmpty && on(10) {
             let from = 500 + rng.index(duration / 2)

@@ -89,7 +89,9 @@ extension ChannelNode {
     func startRound(final: Bool, now: SimInstant, out: inout [Send]) {
         guard let duties, up, online, let replica, !duty.closing else { return }
         let version = max(now.micros / 1000 + 1, duty.lastSignedVersion + 1)
-        let checkpoint = replica.checkpoint(version: version, previous: duty.held?.checkpoint.version ?? 0, final: final)
+        // (`inflate-previous`, a Byzantine coordinator: a previous certificate nobody holds.)
+        let previous = behaviour.contains(.inflatePrevious) ? version - 1 : duty.held?.checkpoint.version ?? 0
+        let checkpoint = replica.checkpoint(version: version, previous: previous, final: final)
         let digest = checkpoint.digest
         var signatures: [ParticipantIndex: CheckpointSignature] = [:]
         // A node refusing to sign still coordinates its rounds: the script withholds only its

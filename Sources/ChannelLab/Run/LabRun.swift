@@ -66,6 +66,9 @@ public final class LabRun {
     let contractModel: ContractModelChecker
     /// Every checkpoint a round completed (at most `checkpointsMax`).
     var checkpoints: [CheckpointReport] = []
+    /// Versions of every certificate a round completed (what a checkpoint's `previous` may
+    /// name).
+    var certifiedVersions: Set<UInt64> = []
     /// Participants without a Byzantine script.
     let honest: Set<Int>
     var byzantineActor: ByzantineActor
@@ -141,6 +144,7 @@ public final class LabRun {
                 if let replica = node.replica {
                     self.ledgerModel.judge(checkpoint: signed.checkpoint, replica: replica, coordinator: coordinator, at: self.now, monitor: self.monitor)
                 }
+                self.judgeSigners(of: signed)
                 guard self.checkpoints.count < LabRun.checkpointsMax else { return }
                 self.checkpoints.append(CheckpointReport(
                     version: signed.checkpoint.version, stateRoot: signed.checkpoint.stateRoot.hex, treeSize: signed.checkpoint.treeSize,
@@ -277,6 +281,7 @@ public final class LabRun {
             case .challengeOldest: node.byzantineBehaviour.insert(.challengeWithOldest)
             case .claimTwice: node.byzantineBehaviour.insert(.claimTwice)
             case .forgeProofs: node.byzantineBehaviour.insert(.forgeProofs)
+            case .inflatePrevious: node.byzantineBehaviour.insert(.inflatePrevious)
             case .withhold: node.withholding = true
             case .offline:
                 node.setOnline(false, at: now)
@@ -304,6 +309,7 @@ public final class LabRun {
             case .challengeOldest: node.byzantineBehaviour.remove(.challengeWithOldest)
             case .claimTwice: node.byzantineBehaviour.remove(.claimTwice)
             case .forgeProofs: node.byzantineBehaviour.remove(.forgeProofs)
+            case .inflatePrevious: node.byzantineBehaviour.remove(.inflatePrevious)
             case .withhold: node.withholding = false
             case .offline: node.setOnline(true, at: now)
             case .refuseSign: node.refusingToSign = false
@@ -766,6 +772,21 @@ public final class LabRun {
 }
 
 extension LabRun {
+    /// The signing rule, judged on every certificate: an honest participant signs only a
+    /// checkpoint whose `previous` names a certificate it holds. A certificate naming one that
+    /// never existed, with an honest signature on it, is stale-proposal evidence in waiting
+    /// against that honest signer (docs/byzantine.md, "The stale-proposal rule").
+    func judgeSigners(of signed: SignedCheckpoint) {
+        defer { certifiedVersions.insert(signed.checkpoint.version) }
+        let previous = signed.checkpoint.previous
+        guard previous != 0, !certifiedVersions.contains(previous) else { return }
+        let honestSigners = signed.signatures.map { Int($0.signer) }.filter { honest.contains($0) }.sorted()
+        guard !honestSigners.isEmpty else { return }
+        monitor.report(
+            .evidenceSoundness, at: now, nodes: honestSigners,
+            "honest participants \(honestSigners) signed checkpoint v\(signed.checkpoint.version), which names a previous certificate v\(previous) that was never certified: their signatures could frame them as stale proposers")
+    }
+
     /// What the finalized checkpoint leaves out of what the first honest node accepted.
     func leftOutOfSettlement() -> LeftOutReport? {
         guard let final = chain.contract.final?.checkpoint,

@@ -29,6 +29,9 @@ public struct LabBugs: OptionSet, Sendable, Hashable {
     /// Nodes claim with forged variants of their own balance proofs. Not a plant (a correct
     /// contract refuses each): the Byzantine strategy `forge-proofs` uses it.
     public static let forgeProofs = LabBugs(rawValue: 1 << 9)
+    /// Coordinators name a previous certificate nobody holds. Not a plant (honest signers refuse
+    /// such rounds): the Byzantine strategy `inflate-previous` uses it.
+    public static let inflatePrevious = LabBugs(rawValue: 1 << 10)
 }
 
 /// Every plantable bug by name, for `--plant NAME`.

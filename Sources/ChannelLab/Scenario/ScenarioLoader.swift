@@ -124,7 +124,7 @@ private struct Parser {
             scenario.byzantine = try reader.sequence(node, "byzantine").map { item throws(ScenarioError) in
                 try byzantine(item, count: count, duration: duration, roles: roles)
             }
-            let chainSide: [ByzantineStrategy] = [.staleProposal, .hastyFinalize, .challengeOldest, .claimTwice, .forgeProofs]
+            let chainSide: [ByzantineStrategy] = [.staleProposal, .hastyFinalize, .challengeOldest, .claimTwice, .forgeProofs, .inflatePrevious]
             if let script = scenario.byzantine.first(where: { chainSide.contains($0.strategy) }), scenario.settlement == nil {
                 throw reader.error(node, "a \(script.strategy) script needs a settlement section")
             }
@@ -431,7 +431,7 @@ private struct Parser {
         let who = try participant(try reader.require(map, "participant", in: "byzantine script", at: node), count: count, "byzantine.participant")
         let doNode = try reader.require(map, "do", in: "byzantine script", at: node)
         let name = try reader.string(doNode, "byzantine.do")
-        let names = ["equivocate", "twin", "invalid", "withhold", "offline", "refuse-sign", "censor", "flood", "stale-proposal", "amnesia", "mutate", "frame", "hasty-finalize", "challenge-oldest", "claim-twice", "forge-proofs", "replay"]
+        let names = ["equivocate", "twin", "invalid", "withhold", "offline", "refuse-sign", "censor", "flood", "stale-proposal", "amnesia", "mutate", "frame", "hasty-finalize", "challenge-oldest", "claim-twice", "forge-proofs", "inflate-previous", "replay"]
         let strategy: ByzantineStrategy
         switch name {
         case "equivocate": strategy = .equivocate
@@ -466,6 +466,7 @@ private struct Parser {
         case "challenge-oldest": strategy = .challengeOldest
         case "claim-twice": strategy = .claimTwice
         case "forge-proofs": strategy = .forgeProofs
+        case "inflate-previous": strategy = .inflatePrevious
         case "replay": strategy = .replay
         default:
             throw reader.error(doNode, "unknown Byzantine strategy '\(name)' (expected one of: \(names.joined(separator: ", ")))")
