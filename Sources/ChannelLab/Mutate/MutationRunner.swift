@@ -268,11 +268,14 @@ public final class MutationRunner {
         try? err.close()
         let output = (try? String(contentsOfFile: paths[0], encoding: .utf8)) ?? ""
         let errors = (try? String(contentsOfFile: paths[1], encoding: .utf8)) ?? ""
-        // `timeout` exits 124 when it stopped the command, 137 when it had to kill it; a command
-        // that died of a signal on its own exits 128 + the signal through `timeout`.
+        // `timeout` exits 124 when it stopped the command and 137 when it had to kill it. A
+        // command that died of a signal on its own (a trap) makes `timeout` die of the same
+        // signal, which `Process` reports as an uncaught signal (or, through a shell, as 128 +
+        // the signal).
         let status = process.terminationStatus
-        let timedOut = status == 124 || status == 137
-        return ProcessResult(status: status, signaled: !timedOut && status > 128, timedOut: timedOut, output: output, errors: errors)
+        let timedOut = process.terminationReason == .exit && (status == 124 || status == 137)
+        let signaled = process.terminationReason == .uncaughtSignal || (!timedOut && status > 128)
+        return ProcessResult(status: status, signaled: signaled, timedOut: timedOut, output: output, errors: errors)
     }
 }
 
