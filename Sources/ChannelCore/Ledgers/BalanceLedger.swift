@@ -68,7 +68,8 @@ public enum LedgerRejection: Hashable, Sendable, CustomStringConvertible {
     public var dependsOnState: Bool {
         switch self {
         case .insufficientBalance, .receiptAlreadyUsed, .unknownLock, .lockAlreadyReleased: return true
-        default: return false
+        case .notPermitted, .unknownToken, .unknownRecipient, .recipientCannotHoldFunds, .selfTransfer, .badChainSignature, .lockNotOwned, .lockNotExpired:
+            return false
         }
     }
 

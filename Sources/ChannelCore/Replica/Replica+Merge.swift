@@ -106,7 +106,7 @@ extension Replica {
         case let .withdraw(t, a):
             token = t
             amount = a
-        default:
+        case .deposit, .lock, .unlock, .chainAnchor:
             return false
         }
         let position = lowerBound(key)

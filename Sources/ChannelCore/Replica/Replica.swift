@@ -349,7 +349,7 @@ public final class Replica {
         case let .chainAnchor(anchor):
             let digest = ChainAnchor.digest(channel: config.channel, height: anchor.height)
             return (config.fundingKey.verify(anchor.signature, digest: digest), anchor.height)
-        default:
+        case .transfer, .withdraw, .lock, .unlock:
             return (true, 0)
         }
     }
