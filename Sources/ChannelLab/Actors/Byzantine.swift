@@ -48,6 +48,10 @@ public enum Mutation: String, CaseIterable, Hashable, Sendable {
     case amountUp = "amount+1"
     case amountDown = "amount-1"
     case dropPredecessor = "drop-predecessor"
+    /// Not a mutation but an edge: its next operation cites sixteen operations, the most the
+    /// format allows (its previous one and fifteen others it holds). Valid: accepted
+    /// everywhere, and its own chain goes on from it.
+    case maxPreds = "max-preds"
 }
 
 /// What a Byzantine actor does (docs/byzantine.md lists each with the evidence it yields).
@@ -163,6 +167,10 @@ struct Attributable: Hashable, Comparable {
     /// A total order consistent with `==`: participant, kind, then the operations. (Ordering
     /// by participant and kind alone left ties between acts with different operations, which a
     /// sort then ordered by the per-process hash seed of the `Set` they came from.)
+    /// Not a misbehaviour: a valid operation at a limit of the format, which every honest node
+    /// must accept.
+    static let validAtLimit = "valid-at-limit"
+
     static func < (lhs: Attributable, rhs: Attributable) -> Bool {
         if (lhs.participant, lhs.kind) != (rhs.participant, rhs.kind) { return (lhs.participant, lhs.kind) < (rhs.participant, rhs.kind) }
         return lhs.ops.lexicographicallyPrecedes(rhs.ops)
@@ -265,6 +273,14 @@ struct ByzantineActor {
             frames += 1
             if let forged { out.append(Send(to: node.chainAddress, message: .chainTx(.slash(forged)))) }
             return nil
+        case .mutate(.maxPreds):
+            let others = replica.appliedOrder.reversed().filter { id in id != node.author.last && replica.operation(id).map { $0.author != ParticipantIndex(p) } ?? false }
+            guard others.count >= WireLimits.predsMax - 1, node.author.last != nil else { return nil }
+            let op = node.author.peek(.withdraw(token: 0, amount: 1), citing: Array(others.prefix(WireLimits.predsMax - 1)))
+            precondition(op.preds.count == WireLimits.predsMax, "sixteen predecessors")
+            node.adoptOwn(op)
+            for peer in peers { out.append(Send(to: peer, message: .ops([.op(op)]))) }
+            return Attributable(participant: p, kind: Attributable.validAtLimit, ops: [op.id])
         case let .mutate(mutation):
             let real = node.author.peek(.transfer(to: target, token: 0, amount: 1), citing: Array(cites))
             var seq = real.seq
@@ -278,6 +294,8 @@ struct ByzantineActor {
             case .dropPredecessor:
                 // A foreign predecessor (dropping its own previous one would break the chain).
                 if let foreign = preds.firstIndex(where: { $0 != node.author.last }) { preds.remove(at: foreign) } else { amount = 3 }
+            case .maxPreds:
+                preconditionFailure("handled above")
             }
             let unsigned = UnsignedOperation(channel: config.channel, author: real.author, seq: seq, preds: preds, payload: .transfer(to: target, token: 0, amount: amount))
             guard (try? unsigned.validate()) != nil else {

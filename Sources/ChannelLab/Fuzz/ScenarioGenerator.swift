@@ -143,7 +143,8 @@ public enum ScenarioGenerator {
         ("flood", ["count: 20"]), ("amnesia", [""]),
         // The unlock kinds are drawn with expiring locks, last (so earlier draws stay as they were).
         ("invalid", InvalidKind.allCases.filter { ![.permission, .earlyUnlock, .foreignUnlock, .nonCanonical, .reuseReceipt, .brokenRule].contains($0) }.map { "kind: \($0.rawValue)" }),
-        ("mutate", Mutation.allCases.map { "mutation: \($0.rawValue)" }), ("replay", [""]),
+        // The max-preds edge is drawn last (so earlier draws stay as they were).
+        ("mutate", Mutation.allCases.filter { $0 != .maxPreds }.map { "mutation: \($0.rawValue)" }), ("replay", [""]),
     ]
 
     /// Chain-side strategies, drawn only when the channel settles.
@@ -253,6 +254,13 @@ public enum ScenarioGenerator {
         if settles && scenario.byzantine.isEmpty && scenario.stallTimeoutMillis == nil && on(10) {
             scenario.byzantine.append(.init(
                 participant: participants - 1, strategy: "inflate-previous", extra: "", fromMillis: 100, untilMillis: duration, everyMillis: nil))
+        }
+        // Operations with the most predecessors the format allows, drawn last for the same reason.
+        if scenario.byzantine.isEmpty && on(10) {
+            let from = 1000 + rng.index(duration / 2)
+            scenario.byzantine.append(.init(
+                participant: participants - 1, strategy: "mutate", extra: "mutation: max-preds", fromMillis: from,
+                untilMillis: min(duration, from + 1000), everyMillis: 250))
         }
         // Every ledger rule broken in turn, drawn last for the same reason.
         if scenario.byzantine.isEmpty && on(10) {

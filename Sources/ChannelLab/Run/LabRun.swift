@@ -74,6 +74,9 @@ public final class LabRun {
     var byzantineActor: ByzantineActor
     /// Attributable misbehaviours the scripts performed.
     var attributable: Set<Attributable> = []
+    /// Valid operations at a limit of the format that Byzantine scripts sent to everyone
+    /// (`mutate: max-preds`): every honest node must accept each (at most `checkpointsMax`).
+    var validAtLimits: [OperationID] = []
     let keys: [KeyPair]
     /// Twin instances (Twins-style: same participant, same key), by network address.
     var twins: [Int: ChannelNode] = [:]
@@ -296,7 +299,9 @@ public final class LabRun {
             default:
                 guard !inLiveness else { return }
                 if let act = byzantineActor.act(script, node: node, key: keys[script.participant], now: now, out: &outgoing) {
-                    attributable.insert(act)
+                    // A valid operation at a limit is no misbehaviour: every honest node must
+                    // accept it.
+                    if act.kind == Attributable.validAtLimit { validAtLimits.append(contentsOf: act.ops) } else { attributable.insert(act) }
                 }
                 flush(from: script.participant)
                 if let every = script.every, now + every <= script.until { queue.schedule(at: now + every, .byzantine(index)) }
@@ -699,6 +704,12 @@ public final class LabRun {
                 }
             }
             rejections = first.rejections.filter(\.isLedgerRefusal).count
+            for id in validAtLimits.prefix(LabRun.checkpointsMax) {
+                let refusing = nodes.filter { honest.contains(Int($0.index)) && $0.replica?.contains(id) != true }.map { Int($0.index) }
+                guard !refusing.isEmpty else { continue }
+                monitor.report(.convergence, at: now, nodes: refusing, operations: [id], "a valid operation at the limit of the format was sent to every node but is not accepted here")
+                break
+            }
 
         } else if scenario.expect.converge {
             monitor.report(.convergence, at: now, nodes: Array(nodes.indices), "nodes did not converge")

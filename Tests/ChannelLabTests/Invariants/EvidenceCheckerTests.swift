@@ -12,7 +12,7 @@ import Testing
     static let byzantineScenarios = [
         "byz-equivocate", "byz-twins", "byz-invalid-overdraft", "byz-invalid-garbage-predecessors", "byz-stale-proposal",
         "byz-amnesia", "byz-mutate-amount-up", "byz-frame", "byz-equivocation-during-partition", "byz-collusion",
-        "byz-majority-blocks-checkpoints", "byz-cross-channel-replay", "byz-invalid-early-unlock", "byz-invalid-foreign-unlock", "byz-invalid-non-canonical", "byz-forge-proofs", "byz-claim-compensation-twice", "byz-invalid-reuse-receipt", "byz-invalid-broken-rule", "byz-inflate-previous",
+        "byz-majority-blocks-checkpoints", "byz-cross-channel-replay", "byz-invalid-early-unlock", "byz-invalid-foreign-unlock", "byz-invalid-non-canonical", "byz-forge-proofs", "byz-claim-compensation-twice", "byz-invalid-reuse-receipt", "byz-invalid-broken-rule", "byz-inflate-previous", "byz-mutate-max-preds",
     ]
 
     @Test(arguments: byzantineScenarios)
