@@ -85,6 +85,7 @@ final class LedgerModelChecker {
         if replica.stateRoot != model.root {
             found.append("state root \(replica.stateRoot.short) but the model computes \(model.root.short)")
         }
+        found += queryDifferences(replica.balances, model: model)
         let records = replica.rejections.filter(\.isLedgerRefusal)
         let expected = model.records.keys.sorted().map { model.records[$0]! }
         let actual = records.map(\.canonicalBytes)
@@ -93,6 +94,45 @@ final class LedgerModelChecker {
             let mine = index < records.count ? "\(records[index])" : "none"
             let theirs = index < expected.count ? Hex.encode(expected[index]) : "none"
             found.append("ledger refusals differ from the model's (\(actual.count) vs \(expected.count)); first: \(mine) vs model record \(theirs)")
+        }
+        return found
+    }
+
+    /// Where the ledger's public queries (the counters and totals it keeps incrementally, the
+    /// locks and receipts) disagree with the model's state; empty when they agree. Users and
+    /// checkers read these, so a slip in their bookkeeping is a bug even when the leaves agree.
+    static func queryDifferences(_ ledger: BalanceLedger, model: LedgerModel.Outcome) -> [String] {
+        var found = [String]()
+        if ledger.accountCount != model.accounts.count {
+            found.append("accountCount \(ledger.accountCount) but the model holds \(model.accounts.count) accounts")
+        }
+        let negative = model.accounts.values.filter { $0.balance < 0 || $0.locked < 0 || $0.withdrawn < 0 }.count
+        if ledger.negativeAccounts != negative {
+            found.append("negativeAccounts \(ledger.negativeAccounts) but the model has \(negative)")
+        }
+        var totals = [UInt32: Int128]()
+        for (key, account) in model.accounts { totals[key.token, default: 0] += account.balance + account.locked + account.withdrawn }
+        for token in Set(totals.keys).union(ledger.tokenTotals.keys).sorted() where ledger.tokenTotal(token) != (totals[token] ?? 0) || (ledger.tokenTotals[token] ?? 0) != (totals[token] ?? 0) {
+            found.append("token \(token) total \(ledger.tokenTotal(token)) (tokenTotals \(ledger.tokenTotals[token] ?? 0)) but the model sums \(totals[token] ?? 0)")
+        }
+        let deposits = ledger.depositTotals.filter { $0.value != 0 }
+        if deposits != model.deposits.filter({ $0.value != 0 }) {
+            found.append("depositTotals \(deposits.sorted { $0.key < $1.key }) but the model's applied deposits sum to \(model.deposits.sorted { $0.key < $1.key })")
+        }
+        if ledger.usedReceipts != model.receipts {
+            found.append("usedReceipts holds \(ledger.usedReceipts.count) nonces, the model \(model.receipts.count); differing: \(ledger.usedReceipts.symmetricDifference(model.receipts).sorted().prefix(3))")
+        }
+        let locks = ledger.locks.mapValues { LedgerModel.LockState(owner: $0.owner, token: $0.token, amount: $0.amount, until: $0.untilHeight, released: $0.released) }
+        if locks != model.locks {
+            let differing = Set(locks.keys).union(model.locks.keys).filter { locks[$0] != model.locks[$0] }.sorted(by: LedgerModel.precedes).prefix(1)
+            found.append("locks differ from the model's (\(locks.count) vs \(model.locks.count)); first at \(differing.map(\.short))")
+        }
+        for (key, account) in model.accounts.sorted(by: { $0.key < $1.key }) {
+            let mine = ledger.account(key.participant, key.token)
+            if mine.balance != account.balance || mine.locked != account.locked || mine.withdrawn != account.withdrawn {
+                found.append("account(\(key.participant), \(key.token)) reads \(mine) but the model holds \(account)")
+                break
+            }
         }
         return found
     }

@@ -75,6 +75,30 @@ import Testing
         }
     }
 
+    /// The ledger's incremental queries (counts, totals, deposits, receipts, locks) are judged
+    /// against the model too: each differing field is named.
+    @Test func theQueriesAreJudgedAgainstTheModel() throws {
+        let spec = OpSetSpec(participants: 4, byzantine: [], observers: [], ops: 80, equivocationPerMille: 0, overdraftPerMille: 100, brokenChainPerMille: 0, rejectedFanInPerMille: 0)
+        let channel = OpSetGenerator.generate(spec, seed: 7)
+        let replica = Replica(config: channel.config)
+        for op in channel.ops { _ = replica.receive(op) }
+        let model = LedgerModel(config: channel.config).outcome(of: replica.appliedOrder.map { replica.operation($0)! })
+        #expect(LedgerModelChecker.queryDifferences(replica.balances, model: model).isEmpty)
+        let someAccount = try #require(model.accounts.keys.min())
+        var extraAccount = model
+        extraAccount.accounts[LedgerModel.AccountID(participant: 3, token: 999)] = LedgerModel.AccountState(balance: 1)
+        let found = LedgerModelChecker.queryDifferences(replica.balances, model: extraAccount)
+        #expect(found.contains { $0.hasPrefix("accountCount") } && found.contains { $0.hasPrefix("token 999") })
+        var drifted = model
+        drifted.accounts[someAccount]!.withdrawn += 1
+        #expect(LedgerModelChecker.queryDifferences(replica.balances, model: drifted).contains { $0.hasPrefix("account(") })
+        var moreDeposits = model
+        moreDeposits.deposits[someAccount.token, default: 0] += 5
+        moreDeposits.receipts.insert(UInt64.max)
+        let named = LedgerModelChecker.queryDifferences(replica.balances, model: moreDeposits)
+        #expect(named.contains { $0.hasPrefix("depositTotals") } && named.contains { $0.hasPrefix("usedReceipts") })
+    }
+
     /// Planted ledger bugs that every replica shares: the model sees each at the checkpoints
     /// and at the end.
     @Test(arguments: [

@@ -44,6 +44,8 @@ struct LedgerModel {
         var accounts: [AccountID: AccountState] = [:]
         var locks: [OperationID: LockState] = [:]
         var receipts: Set<UInt64> = []
+        /// Per token, Σ amounts of the deposits applied.
+        var deposits: [UInt32: Int128] = [:]
         /// Canonical bytes of every ledger refusal's record, by operation id.
         var records: [OperationID: [UInt8]] = [:]
         var leaves: [[UInt8]] = []
@@ -282,6 +284,7 @@ struct LedgerModel {
             guard proofValid else { return refuse(0x17) }
             guard !state.receipts.contains(receipt.nonce) else { return refuse(0x18, Self.be(receipt.nonce), stateful: true) }
             state.receipts.insert(receipt.nonce)
+            state.deposits[receipt.token, default: 0] += Int128(receipt.amount)
             add(op.author, receipt.token, balance: Int128(receipt.amount))
         case let .transfer(to, token, amount):
             guard Self.holdsFunds(role) else { return notPermitted }
