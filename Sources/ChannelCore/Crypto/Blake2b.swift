@@ -117,4 +117,6 @@ public enum DomainTag: String, Sendable, CaseIterable {
     case channelID = "chanlab/channel-id/v1"
     /// A replica's rejection records, in id order (`Replica.rejectionsDigest`).
     case rejections = "chanlab/rejections/v1"
+    /// The order book's tie-break seed of one batch round: every operation id of the round.
+    case orderBookRound = "chanlab/orderbook-round/v1"
 }

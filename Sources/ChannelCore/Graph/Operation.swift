@@ -79,9 +79,17 @@ public enum Payload: Hashable, Sendable {
     case unlock(lockID: OperationID)
     /// Cite a chain-signed height, advancing the chain time of everything after it.
     case chainAnchor(ChainAnchor)
+    /// An operation of an application (the order book, ...): its kind and canonical body.
+    case application(ApplicationPayload)
 
-    /// The wire tag of the payload kind.
-    public var kind: PayloadKind {
+    /// The wire tag of the payload kind (an application's own kind for `.application`).
+    public var kindByte: UInt8 {
+        if case let .application(payload) = self { return payload.kind }
+        return kind!.rawValue
+    }
+
+    /// The balance ledger's payload kind; `nil` for an application's operation.
+    public var kind: PayloadKind? {
         switch self {
         case .deposit: return .deposit
         case .transfer: return .transfer
@@ -89,6 +97,7 @@ public enum Payload: Hashable, Sendable {
         case .lock: return .lock
         case .unlock: return .unlock
         case .chainAnchor: return .chainAnchor
+        case .application: return nil
         }
     }
 }

@@ -61,6 +61,11 @@ public enum LedgerRejection: Hashable, Sendable, CustomStringConvertible {
     case lockNotOwned(OperationID)
     case lockAlreadyReleased(OperationID)
     case lockNotExpired(chainHeight: UInt64, untilHeight: UInt64)
+    /// An application's operation in a channel that does not enable that application (or a
+    /// kind no application owns): fixed by the configuration, so invalid in the causal past.
+    case applicationNotEnabled(kind: UInt8)
+    /// An application refused the operation, for its own reason.
+    case application(ApplicationRejection)
 
     /// Whether the verdict depends on what other operations applied before (and so may differ
     /// between the total order and the author's causal past). The others are fixed by the
@@ -68,8 +73,10 @@ public enum LedgerRejection: Hashable, Sendable, CustomStringConvertible {
     public var dependsOnState: Bool {
         switch self {
         case .insufficientBalance, .receiptAlreadyUsed, .unknownLock, .lockAlreadyReleased: return true
-        case .notPermitted, .unknownToken, .unknownRecipient, .recipientCannotHoldFunds, .selfTransfer, .badChainSignature, .lockNotOwned, .lockNotExpired:
+        case .notPermitted, .unknownToken, .unknownRecipient, .recipientCannotHoldFunds, .selfTransfer, .badChainSignature, .lockNotOwned, .lockNotExpired,
+            .applicationNotEnabled:
             return false
+        case let .application(rejection): return rejection.dependsOnState
         }
     }
 
@@ -87,6 +94,8 @@ public enum LedgerRejection: Hashable, Sendable, CustomStringConvertible {
         case let .lockNotOwned(id): return "lock \(id.short) not owned by author"
         case let .lockAlreadyReleased(id): return "lock \(id.short) already released"
         case let .lockNotExpired(height, until): return "lock not expired: chain height \(height) < \(until)"
+        case let .applicationNotEnabled(kind): return "payload kind 0x\(String(kind, radix: 16)): no application of the channel owns it"
+        case let .application(rejection): return rejection.description
         }
     }
 }
@@ -96,10 +105,14 @@ public enum LedgerRejection: Hashable, Sendable, CustomStringConvertible {
 public struct ApplyContext: Sendable {
     public let chainHeight: UInt64
     public let chainProofValid: Bool
+    /// The operation's graph depth (its place in the total order is `(depth, id)`); batch
+    /// auctions group operations by depth.
+    public let depth: UInt64
 
-    public init(chainHeight: UInt64, chainProofValid: Bool) {
+    public init(chainHeight: UInt64, chainProofValid: Bool, depth: UInt64 = 1) {
         self.chainHeight = chainHeight
         self.chainProofValid = chainProofValid
+        self.depth = depth
     }
 }
 
@@ -157,6 +170,10 @@ public struct BalanceLedger: Sendable {
     /// Per token, Σ applied deposits, kept incrementally from deposit operations alone (not
     /// from account arithmetic), so that `tokenTotals == depositTotals` is a real check.
     public private(set) var depositTotals: [TokenID: Int128] = [:]
+    /// Per token, the value applications hold in their pools (escrows, reserves, dust): what
+    /// `moveToPool` took from accounts minus what `moveFromPool` paid back. Conservation:
+    /// `tokenTotals + pooledTotals == depositTotals`.
+    public private(set) var pooledTotals: [TokenID: Int128] = [:]
     /// Accounts with a negative field; 0 unless the ledger is broken.
     public private(set) var negativeAccounts = 0
     /// An incremental multiset hash of the state entries (the wrapping sum of a 128-bit mix of
@@ -176,7 +193,15 @@ public struct BalanceLedger: Sendable {
         case lock(OperationID, LockRecord?)
         case receipt(UInt64)
         case deposited(TokenID, Amount)
+        /// `pooledTotals[token]` changed by this much.
+        case pooled(TokenID, Int128)
+        /// Application `index` of the channel state pushed one undo record of its own.
+        case application(Int)
     }
+
+    /// Undo-journal entries that stand for an application's records (so trimming can skip
+    /// the scan when there are none).
+    private var applicationEntries = 0
 
     /// An empty ledger.
     /// - Parameter journaling: record undo entries so that `revert(toJournalCount:)` works.
@@ -187,8 +212,9 @@ public struct BalanceLedger: Sendable {
     /// Entries in the undo journal (0 when journaling is off).
     var journalCount: Int { journal?.count ?? 0 }
 
-    /// Reverts every mutation recorded after the journal held `count` entries.
-    mutating func revert(toJournalCount count: Int) {
+    /// Reverts every mutation recorded after the journal held `count` entries; an
+    /// application's entry calls `undoApplication` with the application's index, newest first.
+    mutating func revert(toJournalCount count: Int, undoApplication: (Int) -> Void = { _ in preconditionFailure("no applications") }) {
         precondition(journal != nil, "revert needs journaling")
         precondition(count <= journal!.count)
         while journal!.count > count {
@@ -197,14 +223,67 @@ public struct BalanceLedger: Sendable {
             case let .lock(id, old): storeLock(id, old)
             case let .receipt(nonce): storeReceipt(nonce, used: false)
             case let .deposited(token, amount): depositTotals[token, default: 0] -= Int128(amount)
+            case let .pooled(token, delta): pooledTotals[token, default: 0] -= delta
+            case let .application(index):
+                applicationEntries -= 1
+                undoApplication(index)
             }
         }
     }
 
     /// Forgets the oldest `count` journal entries (their mutations can no longer be undone).
-    mutating func trimJournal(first count: Int) {
+    /// - Returns: per application index, how many of its undo records those entries stood for
+    ///   (the caller forgets them too); empty when there were none.
+    @discardableResult
+    mutating func trimJournal(first count: Int) -> [Int: Int] {
         precondition(journal != nil && count <= journal!.count)
+        var forgotten = [Int: Int]()
+        if applicationEntries > 0 {
+            for entry in journal![..<count] {
+                if case let .application(index) = entry { forgotten[index, default: 0] += 1 }
+            }
+            applicationEntries -= forgotten.values.reduce(0, +)
+        }
         journal!.removeFirst(count)
+        return forgotten
+    }
+
+    /// Records that application `index` pushed one undo record (no-op without journaling).
+    mutating func noteApplicationUndo(_ index: Int) {
+        guard journal != nil else { return }
+        journal!.append(.application(index))
+        applicationEntries += 1
+    }
+
+    /// Holds `amount` of `token` of `owner` for an application: balance to locked, in the
+    /// owner's own account (an order's escrow stays the owner's, so a settlement pays it).
+    mutating func hold(_ owner: ParticipantIndex, _ token: TokenID, _ amount: Amount) {
+        credit(AccountKey(participant: owner, token: token), balance: -Int128(amount), locked: Int128(amount))
+    }
+
+    /// Releases `amount` of `token` an application held for `owner`: locked back to balance.
+    mutating func release(_ owner: ParticipantIndex, _ token: TokenID, _ amount: Amount) {
+        credit(AccountKey(participant: owner, token: token), balance: Int128(amount), locked: -Int128(amount))
+    }
+
+    /// Pays `amount` of `token` that an application held for `owner` to `recipient`'s balance.
+    mutating func payHeld(from owner: ParticipantIndex, to recipient: ParticipantIndex, _ token: TokenID, _ amount: Amount) {
+        credit(AccountKey(participant: owner, token: token), locked: -Int128(amount))
+        credit(AccountKey(participant: recipient, token: token), balance: Int128(amount))
+    }
+
+    /// Moves `amount` of `token` from `owner`'s balance into an application's pool.
+    mutating func moveToPool(_ owner: ParticipantIndex, _ token: TokenID, _ amount: Amount) {
+        credit(AccountKey(participant: owner, token: token), balance: -Int128(amount))
+        journal?.append(.pooled(token, Int128(amount)))
+        pooledTotals[token, default: 0] += Int128(amount)
+    }
+
+    /// Pays `amount` of `token` from an application's pool into `participant`'s balance.
+    mutating func moveFromPool(_ participant: ParticipantIndex, _ token: TokenID, _ amount: Amount) {
+        credit(AccountKey(participant: participant, token: token), balance: Int128(amount))
+        journal?.append(.pooled(token, -Int128(amount)))
+        pooledTotals[token, default: 0] -= Int128(amount)
     }
 
     private mutating func credit(_ key: AccountKey, balance: Int128 = 0, locked: Int128 = 0, withdrawn: Int128 = 0) {
@@ -373,6 +452,9 @@ public struct BalanceLedger: Sendable {
             guard permissions.contains(.citeChainTime) else { return .notPermitted(role: author.role) }
             guard context.chainProofValid else { return .badChainSignature }
             return nil
+        case let .application(payload):
+            // Applications apply through `ChannelState`; a bare ledger owns none of them.
+            return .applicationNotEnabled(kind: payload.kind)
         }
     }
 

@@ -49,13 +49,19 @@ public struct ChannelConfig: Sendable {
     public let fundingKey: PublicKey
     /// Tokens the channel holds, sorted.
     public let tokens: [TokenID]
+    /// The applications the channel enables beside the balance ledger, each with its
+    /// configuration (at most one per application).
+    public let applications: [any ApplicationConfig]
 
     /// Most participants in one channel.
     public static let participantsMax = 4096
     /// Most tokens in one channel.
     public static let tokensMax = 64
 
-    public init(channel: ChannelID, participants: [Participant], fundingKey: PublicKey, tokens: [TokenID]) {
+    /// Most applications one channel enables.
+    public static let applicationsMax = 8
+
+    public init(channel: ChannelID, participants: [Participant], fundingKey: PublicKey, tokens: [TokenID], applications: [any ApplicationConfig] = []) {
         precondition(!participants.isEmpty, "a channel needs participants")
         precondition(participants.count <= ChannelConfig.participantsMax, "too many participants")
         for (position, participant) in participants.enumerated() {
@@ -67,6 +73,14 @@ public struct ChannelConfig: Sendable {
         self.participants = participants
         self.fundingKey = fundingKey
         self.tokens = tokens.sorted()
+        precondition(applications.count <= ChannelConfig.applicationsMax, "too many applications")
+        precondition(Set(applications.map(\.name)).count == applications.count, "an application enabled twice")
+        self.applications = applications
+    }
+
+    /// The configuration of the application named `name`, if the channel enables it.
+    public func application(named name: String) -> (any ApplicationConfig)? {
+        applications.first { $0.name == name }
     }
 
     /// The participant with `index`, or `nil` when there is none.

@@ -5,24 +5,30 @@ extension Replica {
     /// accepted operation in the causal closure of `heads`; `nil` when a head is not accepted.
     /// - Complexity: O(c log c) for a closure of c operations; the walk is iterative.
     public func stateAt(heads: [OperationID]) -> (root: Digest32, treeSize: UInt64)? {
-        guard let ledger = ledger(at: heads) else { return nil }
-        return Self.commitment(of: ledger)
+        guard let state = state(at: heads) else { return nil }
+        return Self.commitment(of: state)
     }
 
     /// The ledger after every accepted operation in the causal closure of `heads` (the
     /// current ledger when they are this replica's heads); `nil` when a head is not accepted.
-    public func ledger(at heads: [OperationID]) -> BalanceLedger? {
+    public func ledger(at heads: [OperationID]) -> BalanceLedger? { state(at: heads)?.accounts }
+
+    /// The whole state (ledger and applications) after every accepted operation in the causal
+    /// closure of `heads`; `nil` when a head is not accepted.
+    public func state(at heads: [OperationID]) -> ChannelState? {
         for head in heads where slots[head] == nil { return nil }
-        if heads.sorted() == self.heads { return balances }
-        return ledger(applyingClosureOf: heads)
+        if heads.sorted() == self.heads { return ledger }
+        return state(applyingClosureOf: heads)
     }
 
     /// A Merkle proof of one account's leaf in the state a checkpoint commits to, or `nil`
     /// when this replica does not match the checkpoint or the account is not in it.
     public func balanceProof(_ participant: ParticipantIndex, _ token: TokenID, at checkpoint: Checkpoint) -> BalanceProof? {
-        guard checkpoint.channel == config.channel, let ledger = ledger(at: checkpoint.heads) else { return nil }
+        guard checkpoint.channel == config.channel, let state = state(at: checkpoint.heads) else { return nil }
+        let ledger = state.accounts
         let key = AccountKey(participant: participant, token: token)
-        let (accountKeys, leaves) = ledger.stateLeaves()
+        let accountKeys = ledger.stateLeaves().accounts
+        let leaves = state.stateLeaves()
         let hashes = leaves.map(Merkle.leafHash)
         guard Merkle.root(leafHashes: hashes) == checkpoint.stateRoot, UInt64(hashes.count) == checkpoint.treeSize,
             let index = accountKeys.firstIndex(of: key)
@@ -36,14 +42,14 @@ extension Replica {
     /// causal closure of `roots` (all accepted). Used to judge an operation against its causal
     /// past and to recompute the state at a checkpoint's heads.
     /// - Complexity: O(c log c) for a closure of c operations; the walk is iterative.
-    func ledger(applyingClosureOf roots: [OperationID]) -> BalanceLedger {
+    func state(applyingClosureOf roots: [OperationID]) -> ChannelState {
         var visited = Set<OperationID>()
         var stack = roots
         while let id = stack.popLast() {
             guard visited.insert(id).inserted else { continue }
             stack.append(contentsOf: node(id)!.op.preds)
         }
-        var view = BalanceLedger()
+        var view = ChannelState(config: config)
         for key in visited.map({ node($0)!.key }).sorted() {
             let entry = store[Int(key.slot)]
             _ = view.apply(entry.op, context: entry.context, config: config, bugs: bugs)
@@ -51,15 +57,15 @@ extension Replica {
         return view
     }
 
-    /// The Merkle root and leaf count of a ledger's state.
-    static func commitment(of ledger: BalanceLedger) -> (root: Digest32, treeSize: UInt64) {
-        let leaves = ledger.stateLeaves().leaves
+    /// The Merkle root and leaf count of a state.
+    static func commitment(of state: ChannelState) -> (root: Digest32, treeSize: UInt64) {
+        let leaves = state.stateLeaves()
         return (Merkle.root(leafHashes: leaves.map(Merkle.leafHash)), UInt64(leaves.count))
     }
 
     /// The checkpoint of this replica's current state at `version`.
     public func checkpoint(version: UInt64, previous: UInt64 = 0, final: Bool = false) -> Checkpoint {
-        let (root, size) = Self.commitment(of: balances)
+        let (root, size) = Self.commitment(of: ledger)
         return Checkpoint(
             channel: config.channel, version: version, stateRoot: root, treeSize: size, heads: heads, previous: previous,
             compensations: final ? compensations : [])
@@ -102,23 +108,25 @@ public struct CheckpointCursor: Sendable {
     /// Journal count before each of `order[undoBase...]` was applied.
     var undoMarks: [Int]
     var undoBase: Int
-    /// The ledger after the closure, applied in the total order (journaling).
-    public internal(set) var ledger: BalanceLedger
+    /// The state after the closure, applied in the total order (journaling).
+    public internal(set) var state: ChannelState
+    /// The ledger of `state`.
+    public var ledger: BalanceLedger { state.accounts }
     /// Whether this cursor was built by extending the previous one (false: a full replay).
     public internal(set) var extended: Bool
     /// Operations whose application can still be undone; an insertion further back replays.
     public static let undoOpsMax = 65_536
 
     /// The Merkle root and leaf count of `ledger`.
-    public var commitment: (root: Digest32, treeSize: UInt64) { Replica.commitment(of: ledger) }
+    public var commitment: (root: Digest32, treeSize: UInt64) { Replica.commitment(of: state) }
 
-    init(heads: [OperationID]) {
+    init(heads: [OperationID], config: ChannelConfig) {
         self.heads = heads
         closure = []
         order = []
         undoMarks = []
         undoBase = 0
-        ledger = BalanceLedger(journaling: true)
+        state = ChannelState(config: config, journaling: true)
         extended = false
     }
 
@@ -129,7 +137,7 @@ public struct CheckpointCursor: Sendable {
         guard undoMarks.count >= 2 * CheckpointCursor.undoOpsMax else { return }
         let dropped = undoMarks.count - CheckpointCursor.undoOpsMax
         let entries = undoMarks[dropped]
-        ledger.trimJournal(first: entries)
+        state.trimJournal(first: entries)
         undoMarks.removeFirst(dropped)
         for i in undoMarks.indices { undoMarks[i] -= entries }
         undoBase += dropped
@@ -164,7 +172,7 @@ extension Replica {
             if reached.count == baseHeads.count, position >= base.undoBase {
                 if !keys.isEmpty {
                     if position < base.order.count {
-                        base.ledger.revert(toJournalCount: base.undoMarks[position - base.undoBase])
+                        base.state.revert(toJournalCount: base.undoMarks[position - base.undoBase])
                         base.undoMarks.removeSubrange((position - base.undoBase)...)
                     }
                     var tail = [OrderKey]()
@@ -189,7 +197,7 @@ extension Replica {
                 return base
             }
         }
-        var cursor = CheckpointCursor(heads: sortedHeads)
+        var cursor = CheckpointCursor(heads: sortedHeads, config: config)
         var stack = sortedHeads
         while let id = stack.popLast() {
             guard cursor.closure.insert(id).inserted else { continue }
@@ -200,10 +208,10 @@ extension Replica {
     }
 
     private func apply(_ key: OrderKey, to cursor: inout CheckpointCursor) {
-        cursor.undoMarks.append(cursor.ledger.journalCount)
+        cursor.undoMarks.append(cursor.state.journalCount)
         cursor.order.append(key)
         let entry = store[Int(key.slot)]
-        _ = cursor.ledger.apply(entry.op, context: entry.context, config: config, bugs: bugs)
+        _ = cursor.state.apply(entry.op, context: entry.context, config: config, bugs: bugs)
         cursor.trimUndo()
     }
 }

@@ -64,7 +64,7 @@ extension Replica {
             undoMarks.removeSubrange((position - undoBase)...)
             stats.rollbacks += 1
         } else {
-            ledger = BalanceLedger(journaling: true)
+            ledger = ChannelState(config: config, journaling: true)
             undoMarks.removeAll()
             undoBase = 0
             stats.rebuilds += 1
@@ -106,7 +106,7 @@ extension Replica {
         case let .withdraw(t, a):
             token = t
             amount = a
-        case .deposit, .lock, .unlock, .chainAnchor:
+        case .deposit, .lock, .unlock, .chainAnchor, .application:
             return false
         }
         let position = lowerBound(key)
@@ -120,7 +120,7 @@ extension Replica {
             if case let .transfer(to, t, a) = tailOp.payload, to == op.author, t == token { credits += Int128(a) }
         }
         // Succeeds at its position: the balance there is today's minus what the tail credited.
-        guard ledger.account(op.author, token).balance - credits >= Int128(amount) else { return false }
+        guard ledger.accounts.account(op.author, token).balance - credits >= Int128(amount) else { return false }
         let mark = undoMarks[position - undoBase]
         guard ledger.apply(op, context: node.context, config: config, bugs: bugs) == nil else { return false }
         order.insert(key, at: position)
@@ -129,7 +129,7 @@ extension Replica {
         ledgerRejected[op.id] = nil
         markRefused(slot: Int(key.slot), false)
         stats.commutingInserts += 1
-        onApply?(op, nil, ledger)
+        onApply?(op, nil, ledger.accounts)
         trimUndo()
         return true
     }
@@ -155,7 +155,7 @@ extension Replica {
             ledgerRejected[node.op.id] = nil
             markRefused(slot: Int(node.slot), false)
         }
-        onApply?(node.op, ledgerRejected[node.op.id], ledger)
+        onApply?(node.op, ledgerRejected[node.op.id], ledger.accounts)
         trimUndo()
     }
 
@@ -180,7 +180,7 @@ extension Replica {
     /// - Complexity: O(a log a) for a ancestors; the walk is iterative.
     private func replayFailsInCausalPast(_ node: GraphNode) -> Bool {
         stats.causalReplays += 1
-        var view = ledger(applyingClosureOf: node.op.preds)
+        var view = state(applyingClosureOf: node.op.preds)
         return view.apply(node.op, context: node.context, config: config, bugs: bugs) != nil
     }
 }

@@ -141,11 +141,14 @@ extension Replica {
     }
 
     /// The balance ledger after every accepted operation.
-    public var balances: BalanceLedger { ledger }
+    public var balances: BalanceLedger { ledger.accounts }
+
+    /// The whole current state: the ledger and every enabled application.
+    public var state: ChannelState { ledger }
 
     /// The account of `participant` in `token`.
     public func account(_ participant: ParticipantIndex, _ token: TokenID) -> Account {
-        ledger.account(participant, token)
+        ledger.accounts.account(participant, token)
     }
 
     /// The RFC 6962-style Merkle root over the ledger's canonical leaves.
@@ -156,11 +159,11 @@ extension Replica {
     /// has never been touched.
     public func balanceProof(_ participant: ParticipantIndex, _ token: TokenID) -> BalanceProof? {
         let key = AccountKey(participant: participant, token: token)
-        let (accountKeys, leaves) = ledger.stateLeaves()
+        let accountKeys = ledger.accounts.stateLeaves().accounts
         guard let index = accountKeys.firstIndex(of: key) else { return nil }
-        let hashes = leaves.map(Merkle.leafHash)
+        let hashes = ledger.stateLeaves().map(Merkle.leafHash)
         return BalanceProof(
-            key: key, account: ledger.account(participant, token), leafIndex: UInt64(index),
+            key: key, account: ledger.accounts.account(participant, token), leafIndex: UInt64(index),
             treeSize: UInt64(hashes.count), path: Merkle.inclusionPath(leafHashes: hashes, index: index))
     }
 }

@@ -58,7 +58,9 @@ public final class Replica {
     var missingSet: Set<OperationID> = []
     // Merge.
     var order: [OrderKey] = []
-    var ledger = BalanceLedger(journaling: true)
+    /// The state after `order[..<undoBase + undoMarks.count]`: the ledger and the enabled
+    /// applications, with one undo journal.
+    var ledger: ChannelState
     var ledgerRejected: [OperationID: LedgerRejection] = [:]
     /// `undoMarks[i]` is the journal length before `order[undoBase + i]` applied.
     var undoMarks: [Int] = []
@@ -91,6 +93,7 @@ public final class Replica {
         self.limits = limits
         self.bugs = bugs
         chains = [[OperationID]](repeating: [], count: config.participants.count)
+        ledger = ChannelState(config: config, journaling: true)
     }
 
     /// Decodes wire bytes and receives the operation.
@@ -349,7 +352,7 @@ public final class Replica {
         case let .chainAnchor(anchor):
             let digest = ChainAnchor.digest(channel: config.channel, height: anchor.height)
             return (config.fundingKey.verify(anchor.signature, digest: digest), anchor.height)
-        case .transfer, .withdraw, .lock, .unlock:
+        case .transfer, .withdraw, .lock, .unlock, .application:
             return (true, 0)
         }
     }

@@ -78,7 +78,7 @@ struct GraphNode: Sendable {
     let chainProofValid: Bool
 
     var key: OrderKey { OrderKey(depth: depth, id: op.id, slot: slot) }
-    var context: ApplyContext { ApplyContext(chainHeight: chainHeight, chainProofValid: chainProofValid) }
+    var context: ApplyContext { ApplyContext(chainHeight: chainHeight, chainProofValid: chainProofValid, depth: depth) }
 }
 
 /// An author and a seq: the slot an honest author fills exactly once.

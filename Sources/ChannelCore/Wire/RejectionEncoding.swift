@@ -94,6 +94,15 @@ extension RejectionReason {
                 out.append(0x1C)
                 out.appendBigEndian(chainHeight)
                 out.appendBigEndian(untilHeight)
+            case let .applicationNotEnabled(kind):
+                out.append(0x1D)
+                out.append(kind)
+            case let .application(rejection):
+                out.append(0x1E)
+                out.append(rejection.kind)
+                out.append(rejection.code)
+                out.append(UInt8(rejection.parameters.count))
+                out.append(contentsOf: rejection.parameters)
             }
         }
     }

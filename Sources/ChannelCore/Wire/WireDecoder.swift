@@ -49,8 +49,12 @@ public enum WireDecoder {
             preds.append(pred)
         }
         let kindByte = try reader.u8(field: "payloadKind")
-        guard let kind = PayloadKind(rawValue: kindByte) else { throw .unknownPayloadKind(kindByte) }
-        let payload = try decodePayload(kind, &reader)
+        let payload: Payload
+        if let kind = PayloadKind(rawValue: kindByte) {
+            payload = try decodePayload(kind, &reader)
+        } else {
+            payload = .application(try ApplicationRegistry.decodePayload(kind: kindByte, from: &reader))
+        }
         return UnsignedOperation(channel: channel, author: author, seq: seq, canonicalPreds: preds, payload: payload)
     }
 
@@ -107,40 +111,51 @@ extension UnsignedOperation {
         case let .withdraw(_, amount): try check(amount, "withdraw.amount")
         case let .lock(_, amount, _): try check(amount, "lock.amount")
         case .unlock, .chainAnchor: break
+        case let .application(body): try ApplicationRegistry.validate(body)
         }
     }
 }
 
-/// A bounds-checked big-endian reader over a byte array.
-struct ByteReader {
+/// A bounds-checked big-endian reader over a byte array: every read names its field, and
+/// running out of bytes is a typed `WireError.truncated`, never a trap. Application codecs
+/// read their bodies with it.
+public struct ByteReader {
     private let bytes: [UInt8]
-    private(set) var offset = 0
+    /// The position of the next byte to read.
+    public private(set) var offset = 0
 
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    public init(_ bytes: [UInt8]) { self.bytes = bytes }
 
-    var remaining: Int { bytes.count - offset }
+    /// Bytes not read yet.
+    public var remaining: Int { bytes.count - offset }
 
-    mutating func take(_ count: Int, field: String) throws(WireError) -> ArraySlice<UInt8> {
+    /// The bytes from `start` to the current position.
+    func bytes(from start: Int) -> [UInt8] { Array(bytes[start..<offset]) }
+
+    /// The next `count` bytes of `field`.
+    public mutating func take(_ count: Int, field: String) throws(WireError) -> ArraySlice<UInt8> {
         precondition(count >= 0)
         guard remaining >= count else { throw .truncated(field: field, offset: offset) }
         defer { offset += count }
         return bytes[offset..<offset + count]
     }
 
-    mutating func u8(field: String) throws(WireError) -> UInt8 {
+    public mutating func u8(field: String) throws(WireError) -> UInt8 {
         try take(1, field: field).first!
     }
 
-    mutating func u32(field: String) throws(WireError) -> UInt32 { try integer(field: field) }
-    mutating func u64(field: String) throws(WireError) -> UInt64 { try integer(field: field) }
+    public mutating func u16(field: String) throws(WireError) -> UInt16 { try integer(field: field) }
+    public mutating func u32(field: String) throws(WireError) -> UInt32 { try integer(field: field) }
+    public mutating func u64(field: String) throws(WireError) -> UInt64 { try integer(field: field) }
 
-    mutating func amount(field: String) throws(WireError) -> Amount {
+    /// An amount, which must be in `1...WireLimits.amountMax`.
+    public mutating func amount(field: String) throws(WireError) -> Amount {
         let value: UInt128 = try integer(field: field)
         guard value >= 1 && value <= WireLimits.amountMax else { throw .amountOutOfRange(field: field) }
         return value
     }
 
-    mutating func digest(field: String) throws(WireError) -> Digest32 {
+    public mutating func digest(field: String) throws(WireError) -> Digest32 {
         Digest32(bytes: try take(Digest32.byteCount, field: field))
     }
 

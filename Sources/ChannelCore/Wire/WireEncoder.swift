@@ -11,7 +11,7 @@ public enum WireEncoder {
         out.appendBigEndian(op.seq)
         out.append(UInt8(op.preds.count))
         for pred in op.preds { pred.appendBytes(to: &out) }
-        out.append(op.payload.kind.rawValue)
+        out.append(op.payload.kindByte)
         switch op.payload {
         case let .deposit(receipt):
             out.appendBigEndian(receipt.token)
@@ -35,6 +35,8 @@ public enum WireEncoder {
         case let .chainAnchor(anchor):
             out.appendBigEndian(anchor.height)
             out.append(contentsOf: anchor.signature.bytes)
+        case let .application(payload):
+            out.append(contentsOf: payload.body)
         }
         return out
     }

@@ -19,6 +19,8 @@ public enum WireError: Error, Hashable, Sendable, CustomStringConvertible {
     case seqZero
     /// An amount is 0 or above `WireLimits.amountMax`.
     case amountOutOfRange(field: String)
+    /// An application's field holds a value its codec does not allow.
+    case invalidField(field: String, reason: String)
 
     public var description: String {
         switch self {
@@ -31,6 +33,7 @@ public enum WireError: Error, Hashable, Sendable, CustomStringConvertible {
         case let .predsNotCanonical(index): return "predecessor \(index) not strictly ascending"
         case .seqZero: return "seq is 0"
         case let .amountOutOfRange(field): return "\(field) out of range (must be 1...2^96-1)"
+        case let .invalidField(field, reason): return "\(field): \(reason)"
         }
     }
 }

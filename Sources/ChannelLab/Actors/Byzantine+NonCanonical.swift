@@ -23,7 +23,7 @@ extension ByzantineActor {
             var encoded = [UInt8]()
             encoded.appendBigEndian(variant == 4 ? 0 : variant == 5 ? UInt128(1) << 96 : value)
             amount = encoded
-        case .deposit, .withdraw, .lock, .unlock, .chainAnchor:
+        case .deposit, .withdraw, .lock, .unlock, .chainAnchor, .application:
             preconditionFailure("non-canonical encodings are made of transfers")
         }
         payload += amount

@@ -206,7 +206,7 @@ public final class ChannelNode {
             usedReceipts.insert(receipt.nonce)
         case let .transfer(_, token, amount), let .withdraw(token, amount), let .lock(token, amount, _):
             ownNet[token, default: 0] -= Int128(amount)
-        default: break
+        case .unlock, .chainAnchor, .application: break
         }
     }
 

@@ -124,7 +124,7 @@ extension Payload {
         case let .transfer(_, token, amount): return (token, 1, amount)
         case let .withdraw(token, amount): return (token, 2, amount)
         case let .lock(token, amount, _): return (token, 3, amount)
-        case .unlock, .chainAnchor: return nil
+        case .unlock, .chainAnchor, .application: return nil
         }
     }
 }

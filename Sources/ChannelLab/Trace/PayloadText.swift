@@ -20,6 +20,8 @@ extension Payload {
             return "unlock lockID=\(lockID.hex)"
         case let .chainAnchor(anchor):
             return "chainAnchor height=\(anchor.height)"
+        case let .application(payload):
+            return "application kind=\(payload.kind) body=\(Hex.encode(payload.body))"
         }
     }
 }

@@ -9,9 +9,11 @@ struct TestChannel {
     var chains: [AuthorChain]
     var nextNonce: UInt64 = 1
 
-    init(participants: Int = 3, observers: [ParticipantIndex] = [], seed: UInt64 = 99) {
+    init(participants: Int = 3, observers: [ParticipantIndex] = [], seed: UInt64 = 99, applications: [any ApplicationConfig] = []) {
         let made = OpSetGenerator.makeChannel(seed: seed, participants: participants, observers: observers, tokens: [0, 1])
-        config = made.config
+        config = ChannelConfig(
+            channel: made.config.channel, participants: made.config.participants, fundingKey: made.config.fundingKey, tokens: made.config.tokens,
+            applications: applications)
         funding = made.funding
         keys = made.keys
         chains = made.keys.enumerated().map { AuthorChain(channel: made.config.channel, author: ParticipantIndex($0.offset), key: $0.element) }
@@ -22,8 +24,8 @@ struct TestChannel {
         return funding.signReceipt(channel: config.channel, participant: author, token: token, amount: amount, nonce: nextNonce, height: height)
     }
 
-    mutating func deposit(_ author: ParticipantIndex, _ amount: Amount, citing: [OperationID] = []) -> SignedOperation {
-        let r = receipt(author, amount: amount)
+    mutating func deposit(_ author: ParticipantIndex, _ amount: Amount, token: TokenID = 0, citing: [OperationID] = []) -> SignedOperation {
+        let r = receipt(author, amount: amount, token: token)
         return chains[Int(author)].append(.deposit(r), citing: citing)
     }
 

@@ -155,6 +155,7 @@ import Testing
             case let .lock(token, amount, until): expected = "lock token=\(token) amount=\(amount) untilHeight=\(until)"
             case let .unlock(id): expected = "unlock lockID=\(id.hex)"
             case let .chainAnchor(anchor): expected = "chainAnchor height=\(anchor.height)"
+            case let .application(payload): expected = "application kind=\(payload.kind) body=\(Hex.encode(payload.body))"
             }
             #expect(text == expected)
             kinds.insert(String(text.prefix { $0 != " " }))

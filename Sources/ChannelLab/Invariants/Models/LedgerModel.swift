@@ -95,6 +95,7 @@ struct LedgerModel {
         case let .lock(token, amount, until): out += [0x04] + be(token) + be(amount) + be(until)
         case let .unlock(lock): out += [0x05] + bytes(lock)
         case let .chainAnchor(anchor): out += [0x06] + be(anchor.height) + anchor.signature.bytes
+        case let .application(payload): out += [payload.kind] + payload.body
         }
         return out
     }
@@ -112,7 +113,7 @@ struct LedgerModel {
         switch u.payload {
         case let .deposit(r): amounts = [r.amount]
         case let .transfer(_, _, amount), let .withdraw(_, amount), let .lock(_, amount, _): amounts = [amount]
-        case .unlock, .chainAnchor: amounts = []
+        case .unlock, .chainAnchor, .application: amounts = []
         }
         guard amounts.allSatisfy({ $0 >= 1 && $0 <= (1 << 96) - 1 }) else { return "an amount outside 1...2^96-1" }
         return nil
@@ -233,7 +234,7 @@ struct LedgerModel {
         case let .chainAnchor(anchor):
             let digest = Self.tagged("chanlab/chain-anchor/v1", Self.bytes(config.channel) + Self.be(anchor.height))
             return (config.fundingKey.verify(anchor.signature, digest: digest), anchor.height)
-        case .transfer, .withdraw, .lock, .unlock:
+        case .transfer, .withdraw, .lock, .unlock, .application:
             return (true, 0)
         }
     }
@@ -323,6 +324,10 @@ struct LedgerModel {
             add(op.author, lock.token, balance: Int128(lock.amount), locked: -Int128(lock.amount))
         case .chainAnchor:
             guard proofValid else { return refuse(0x17) }
+        case let .application(payload):
+            // The model judges channels without applications (the checker skips the others):
+            // there, no application owns the kind.
+            return refuse(0x1D, [payload.kind])
         }
         return nil
     }
