@@ -66,22 +66,26 @@ public struct ApplicationRejection: Hashable, Sendable, CustomStringConvertible 
     public let code: UInt8
     public let parameters: [UInt8]
     public let dependsOnState: Bool
+    /// `false` for a void refusal (`RejectionClass.void`): on the operation's own terms,
+    /// harming nobody, never evidence.
+    public let slashable: Bool
     public let description: String
 
     /// Most parameter bytes a rejection carries.
     public static let parametersBytesMax = 255
 
-    public init(kind: UInt8, code: UInt8, parameters: [UInt8] = [], dependsOnState: Bool, description: String) {
+    public init(kind: UInt8, code: UInt8, parameters: [UInt8] = [], dependsOnState: Bool, slashable: Bool = true, description: String) {
         precondition(parameters.count <= Self.parametersBytesMax, "rejection parameters beyond the limit")
         self.kind = kind
         self.code = code
         self.parameters = parameters
         self.dependsOnState = dependsOnState
+        self.slashable = slashable
         self.description = description
     }
 
     public static func == (a: Self, b: Self) -> Bool {
-        a.kind == b.kind && a.code == b.code && a.parameters == b.parameters && a.dependsOnState == b.dependsOnState
+        a.kind == b.kind && a.code == b.code && a.parameters == b.parameters && a.dependsOnState == b.dependsOnState && a.slashable == b.slashable
     }
 
     public func hash(into hasher: inout Hasher) {
@@ -153,7 +157,7 @@ public protocol ApplicationState: Sendable {
     /// counted in `undoRecords`.
     mutating func apply(
         _ op: SignedOperation, _ payload: ApplicationPayload, context: ApplyContext, config: ChannelConfig,
-        accounts: inout ApplicationAccounts
+        accounts: inout ApplicationAccounts, bugs: PlantedBugs
     ) -> ApplicationRejection?
     /// Undo records held (forward changes not yet undone or forgotten).
     var undoRecords: Int { get }

@@ -80,6 +80,13 @@ public enum LedgerRejection: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Whether the refusal is void (`RejectionClass.void`): an application's refusal on the
+    /// operation's own terms, never evidence.
+    public var isVoid: Bool {
+        if case let .application(rejection) = self { return !rejection.slashable }
+        return false
+    }
+
     public var description: String {
         switch self {
         case let .notPermitted(role): return "role \(role.rawValue) not permitted"

@@ -55,7 +55,7 @@ public struct ChannelState: Sendable {
         var view = ApplicationAccounts(ledger: accounts, author: op.author)
         accounts = BalanceLedger()
         let recordsBefore = applications[index].undoRecords
-        let rejection = applications[index].apply(op, payload, context: context, config: config, accounts: &view)
+        let rejection = applications[index].apply(op, payload, context: context, config: config, accounts: &view, bugs: bugs)
         accounts = view.ledger
         let pushed = applications[index].undoRecords - recordsBefore
         precondition(pushed >= 0, "undo records only grow while applying")

@@ -30,6 +30,16 @@ public struct PlantedBugs: OptionSet, Sendable, Hashable {
     /// in `named`; the replica's property tests show that they catch it.
     public static let nameArrivalOrderPredecessor = PlantedBugs(rawValue: 1 << 8)
 
+    /// Order book: a maker fills one lot more than it holds when the taker wants more.
+    public static let orderBookFillBeyondRemaining = PlantedBugs(rawValue: 1 << 9)
+    /// Order book: a sell taker matches bids below its limit price.
+    public static let orderBookIgnoreLimit = PlantedBugs(rawValue: 1 << 10)
+    /// Order book: a cancel closes the order but keeps its escrow locked.
+    public static let orderBookCancelKeepsEscrow = PlantedBugs(rawValue: 1 << 11)
+    /// Order book: a batch round fills each pair at the maker's limit instead of the round's
+    /// one clearing price.
+    public static let orderBookNonUniformBatch = PlantedBugs(rawValue: 1 << 12)
+
     /// What operation signatures cover with these bugs switched in.
     public var signatureScope: SignatureScope { contains(.signWithoutChannelID) ? .channelOmitted : .channelBound }
 
@@ -43,5 +53,9 @@ public struct PlantedBugs: OptionSet, Sendable, Hashable {
         ("lose-evidence-on-restart", .loseEvidenceOnRestart),
         ("count-locked-twice", .countLockedTwice),
         ("sign-without-channel-id", .signWithoutChannelID),
+        ("orderbook-fill-beyond-remaining", .orderBookFillBeyondRemaining),
+        ("orderbook-ignore-limit", .orderBookIgnoreLimit),
+        ("orderbook-cancel-keeps-escrow", .orderBookCancelKeepsEscrow),
+        ("orderbook-non-uniform-batch", .orderBookNonUniformBatch),
     ]
 }

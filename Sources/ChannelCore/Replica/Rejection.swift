@@ -58,6 +58,10 @@ public enum RejectionClass: String, Hashable, Sendable {
     case invalidInCausalPast
     /// Valid in its causal past; refused only because a concurrent operation sorted first.
     case concurrentConflict
+    /// Refused on the operation's own terms, harming nobody: a condition its author set (a
+    /// post-only order that would cross) or a reference to something gone (a cancel of a
+    /// closed order). Never evidence, whatever its causal past held (docs/apps/README.md).
+    case void
 }
 
 /// Why an operation was refused, by the graph or by the ledger.

@@ -10,7 +10,9 @@
 /// tail (balance effects add up; its debit touches only its author's account, which no tail
 /// operation debits; its credit can only help tail debits that already succeeded). It is then
 /// applied on top of the current state without a rollback. The journal is out of order from
-/// that position on (`dirtyFrom`), so the next rollback reverts to there at the latest.
+/// that position on (`dirtyFrom`), so the next rollback reverts to there at the latest. A tail
+/// holding an application's operation (whose credits the check does not count) takes the
+/// full path.
 extension Replica {
     func merge(_ node: GraphNode) {
         if deferredMerge != nil {
@@ -117,6 +119,9 @@ extension Replica {
             guard !refusedSlots[slot] else { return false }
             let tailOp = store[slot].op
             guard tailOp.author != op.author else { return false }
+            // An application's operation may credit the author too (a fill, a released
+            // escrow), which the count below does not see: no fast path past one.
+            if case .application = tailOp.payload { return false }
             if case let .transfer(to, t, a) = tailOp.payload, to == op.author, t == token { credits += Int128(a) }
         }
         // Succeeds at its position: the balance there is today's minus what the tail credited.
@@ -149,7 +154,9 @@ extension Replica {
             ledgerRejected[node.op.id] = rejection
             markRefused(slot: Int(node.slot), true)
             if failsInCausalPast[node.op.id] == nil {
-                failsInCausalPast[node.op.id] = rejection.dependsOnState ? replayFailsInCausalPast(node) : true
+                // A refusal fixed by the operation and the configuration fails in any past; else
+                // (a race, or a void refusal that may hide a slashable one) replay the past.
+                failsInCausalPast[node.op.id] = !rejection.isVoid && !rejection.dependsOnState ? true : replayFailsInCausalPast(node)
             }
         } else {
             ledgerRejected[node.op.id] = nil
@@ -175,12 +182,14 @@ extension Replica {
     /// First position whose key is not less than `key`.
     private func lowerBound(_ key: OrderKey) -> Int { order.lowerBound(key) }
 
-    /// Whether `node` fails when only its causal past has applied, in the same total order.
-    /// The causal past of an accepted operation never changes, so callers cache the verdict.
+    /// Whether `node` fails, for a reason that is not void, when only its causal past has
+    /// applied, in the same total order. The causal past of an accepted operation never
+    /// changes, so callers cache the verdict.
     /// - Complexity: O(a log a) for a ancestors; the walk is iterative.
     private func replayFailsInCausalPast(_ node: GraphNode) -> Bool {
         stats.causalReplays += 1
         var view = state(applyingClosureOf: node.op.preds)
-        return view.apply(node.op, context: node.context, config: config, bugs: bugs) != nil
+        guard let refusal = view.apply(node.op, context: node.context, config: config, bugs: bugs) else { return false }
+        return !refusal.isVoid
     }
 }

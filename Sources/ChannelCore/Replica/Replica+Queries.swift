@@ -93,7 +93,7 @@ extension Replica {
         var records = Array(graphRejected.values)
         for (id, reason) in ledgerRejected {
             let op = node(id)!.op
-            let kind: RejectionClass = failsInCausalPast[id]! ? .invalidInCausalPast : .concurrentConflict
+            let kind: RejectionClass = failsInCausalPast[id]! ? .invalidInCausalPast : reason.isVoid ? .void : .concurrentConflict
             records.append(RejectionRecord(id: id, author: op.author, seq: op.seq, reason: .ledger(reason), kind: kind))
         }
         return records.sorted { $0.id < $1.id }

@@ -18,11 +18,12 @@ extension RejectionRecord {
 }
 
 extension RejectionClass {
-    /// Wire code: 1 invalid in causal past, 2 concurrent conflict.
+    /// Wire code: 1 invalid in causal past, 2 concurrent conflict, 3 void.
     public var code: UInt8 {
         switch self {
         case .invalidInCausalPast: return 0x01
         case .concurrentConflict: return 0x02
+        case .void: return 0x03
         }
     }
 }

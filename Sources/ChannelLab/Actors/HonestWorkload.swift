@@ -32,6 +32,11 @@ struct HonestWorkload {
         case nothing
     }
 
+    /// The next operation of the workload's application, if it has one (`nil`: skip this turn).
+    mutating func nextApplication(node: ChannelNode) -> Payload? {
+        spec.application?.spec.next(node: node, rng: &rng)
+    }
+
     /// Chooses the next action given what the node may spend.
     mutating func next(spendable: Amount) -> Action {
         let total = spec.transferWeight + spec.depositWeight + spec.withdrawWeight + spec.lockWeight + spec.anchorWeight + spec.unlockWeight

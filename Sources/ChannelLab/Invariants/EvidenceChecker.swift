@@ -78,6 +78,9 @@ enum EvidenceChecker {
         for node in honestNodes {
             let replica = node.replica!
             for record in replica.rejections where honest.contains(Int(record.author)) && !(ledgerValidityJudgedOnApply && record.isLedgerRefusal) {
+                // An application's races and void refusals (a post-only that would cross, a
+                // cancel of an order filled first) are its checker's to judge.
+                if record.kind != .invalidInCausalPast, case .ledger(.application) = record.reason { continue }
                 var tainted = false
                 if record.kind == .concurrentConflict, let op = replica.operation(record.id) {
                     tainted = hasByzantineAncestor(op, replica: replica, byzantine: byzantine)

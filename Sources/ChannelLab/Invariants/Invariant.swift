@@ -42,6 +42,16 @@ public enum Invariant: String, CaseIterable, Sendable, Codable {
     /// An equivocator whose exposure (what its losing halves owe honest victims) stays within
     /// its slashed bond compensates every victim in full; beyond the bond, pro rata.
     case compensation
+    /// Order book: every fill respects both orders' limit prices, never exceeds what an order
+    /// holds, never follows the order's cancel in the total order or its expiry, and charges
+    /// fees of ceil(notional × bps ÷ 10⁴); every honest refusal is a concurrent conflict.
+    case orderBookFills = "orderbook-fills"
+    /// Order book: every account's locked balance is its unreleased locks plus what its open
+    /// orders escrow (nothing stranded, nothing double-counted), on every delivery.
+    case orderBookEscrow = "orderbook-escrow"
+    /// Order book, batch markets: every fill of a round is at the round's one price, and that
+    /// price is the one an independent brute-force clearer picks from the round's orders.
+    case orderBookClearing = "orderbook-clearing"
 }
 
 /// One violated invariant: when, where, which operations, and what was seen.

@@ -133,11 +133,17 @@ public final class ChannelNode {
     /// What this node may spend of `token` without any risk of an overdraft in its causal
     /// past: its whole view when its next operation can cite every head (then its causal past
     /// is its view), else the smaller of that and its own deposits minus own debits.
+    ///
+    /// In a channel with applications it is always the smaller: an application's credits (a
+    /// fill's proceeds, a released escrow) depend on operations concurrent with its own and
+    /// may not hold where the next operation lands in the total order, while deposits and own
+    /// debits are final.
     public func spendable(_ token: TokenID) -> Amount {
         guard let replica else { return 0 }
         let view = max(replica.account(index, token).balance, 0)
         let others = replica.heads.filter { $0 != author.last }
-        let bound = others.count <= WireLimits.predsMax - 1 ? view : min(view, max(ownNet[token] ?? 0, 0))
+        let citesAll = others.count <= WireLimits.predsMax - 1 && config.applications.isEmpty
+        let bound = citesAll ? view : min(view, max(ownNet[token] ?? 0, 0))
         return Amount(bound)
     }
 
@@ -206,7 +212,12 @@ public final class ChannelNode {
             usedReceipts.insert(receipt.nonce)
         case let .transfer(_, token, amount), let .withdraw(token, amount), let .lock(token, amount, _):
             ownNet[token, default: 0] -= Int128(amount)
-        case .unlock, .chainAnchor, .application: break
+        case let .application(body):
+            // What the application takes from the author's balance (an order's escrow).
+            for app in LabApplications.all {
+                for (token, amount) in app.ownDebits(body, config: config) { ownNet[token, default: 0] -= Int128(amount) }
+            }
+        case .unlock, .chainAnchor: break
         }
     }
 

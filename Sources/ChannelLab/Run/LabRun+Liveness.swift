@@ -92,7 +92,7 @@ extension LabRun {
         let heads = first.heads
         let byzantine = scenario.byzantineParticipants
         for node in honestNodes {
-            guard let replica = node.replica, replica.heads == heads, replica.balances.fingerprint == first.balances.fingerprint else { return false }
+            guard let replica = node.replica, replica.heads == heads, replica.state.fingerprint == first.state.fingerprint else { return false }
             let stuck = replica.pendingCount - byzantine.reduce(0) { $0 + replica.pendingCount(by: ParticipantIndex($1)) }
             if stuck > 0 { return false }
         }

@@ -34,6 +34,9 @@ extension LabRun {
         if effects.rollbacks > 0 { monitor.reach(.lateOperationRolledBack) }
         if effects.accepted > 0 || message.isDepositReceipt, let replica = node.replica {
             monitor.afterDelivery(node: to, replica: replica, tokens: scenario.tokens, at: now)
+            if honest.contains(to) {
+                for checker in applicationCheckers { checker.afterDelivery(node: to, replica: replica, at: now, monitor: monitor) }
+            }
         }
         flush(from: to)
     }

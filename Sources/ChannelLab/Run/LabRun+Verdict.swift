@@ -4,6 +4,12 @@ extension LabRun {
     // MARK: Report
 
     /// Evidence held by any node at the end (sorted, each once), described.
+    /// Each enabled application's report, from the first honest replica.
+    func applicationReports() -> [ApplicationReport] {
+        guard let replica = nodes.first(where: { honest.contains(Int($0.index)) && $0.replica != nil })?.replica else { return [] }
+        return LabApplications.all.compactMap { $0.report(replica.state) }
+    }
+
     func evidence() -> [String] {
         var all = Set<Evidence>()
         for node in nodes where honest.contains(Int(node.index)) { all.formUnion(node.replica?.evidence ?? []) }
@@ -55,7 +61,9 @@ extension LabRun {
             }
         }
         for node in nodes where honest.contains(Int(node.index)) {
-            if let replica = node.replica { ledgerModel.judge(replica: replica, node: Int(node.index), at: now, monitor: monitor) }
+            guard let replica = node.replica else { continue }
+            ledgerModel.judge(replica: replica, node: Int(node.index), at: now, monitor: monitor)
+            for checker in applicationCheckers { checker.atEnd(node: Int(node.index), replica: replica, at: now, monitor: monitor) }
         }
         let settlementReport = settlement?.finish(chain: chain, nodes: nodes, now: now, monitor: monitor)
         // In every run, Byzantine scripts or not: an honest node may hold evidence against an
@@ -98,7 +106,8 @@ extension LabRun {
             signatureVerifications: memo.verifications, evidence: evidence(),
             slashed: chain.contract.slashed.keys.sorted().map { Int($0) }, checkpoints: checkpoints,
             settlement: settlementReport ?? .none(chainHeight: chain.height, congestedBlocks: chain.congestedBlocks),
-            payouts: settlement?.payouts ?? [], leftOutOfSettlement: leftOutOfSettlement(), sometimesReached: reached,
+            payouts: settlement?.payouts ?? [], leftOutOfSettlement: leftOutOfSettlement(),
+            applications: applicationReports(), sometimesReached: reached,
             sometimesUnreached: unreached, pendingAtEnd: queue.count + nodes.reduce(0) { $0 + ($1.replica?.pendingCount ?? 0) },
             reproduce: "chanlab run \(scenario.file) --seed \(seed)"
                 + Plants.names(core: bugs, contract: chain.contract.bugs, lab: labBugs).map { " --plant \($0)" }.joined())

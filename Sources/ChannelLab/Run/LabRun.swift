@@ -64,6 +64,8 @@ public final class LabRun {
     let ledgerModel: LedgerModelChecker
     /// The independent contract model's checker.
     let contractModel: ContractModelChecker
+    /// The enabled applications' checkers.
+    let applicationCheckers: [any ApplicationChecker]
     /// Every checkpoint a round completed (at most `checkpointsMax`).
     var checkpoints: [CheckpointReport] = []
     /// Versions of every certificate a round completed (what a checkpoint's `previous` may
@@ -109,7 +111,9 @@ public final class LabRun {
         let keys = (0..<scenario.participantCount).map { KeyPair(labSeed: seed, index: UInt32($0)) }
         let funding = KeyPair(labSeed: seed, index: UInt32.max)
         let participants = keys.enumerated().map { Participant(index: ParticipantIndex($0.offset), publicKey: $0.element.publicKey, role: scenario.role($0.offset)) }
-        let config = ChannelConfig(channel: OpSetGenerator.channelID(seed: seed), participants: participants, fundingKey: funding.publicKey, tokens: scenario.tokens)
+        let config = ChannelConfig(
+            channel: OpSetGenerator.channelID(seed: seed), participants: participants, fundingKey: funding.publicKey, tokens: scenario.tokens,
+            applications: scenario.applications)
         self.config = config
         let spec = scenario.settlement
         let params = SettlementParams(
@@ -122,6 +126,7 @@ public final class LabRun {
         settlement = spec.map { SettlementChecker(spec: $0, honest: honest, blockInterval: scenario.blockInterval, tokens: scenario.tokens) }
         network = Network(config: scenario.network, seed: seed)
         ledgerModel = LedgerModelChecker(config: config)
+        applicationCheckers = LabApplications.all.flatMap { $0.checkers(config: config, honest: honest) }
         contractModel = ContractModelChecker(config: config, params: params)
         monitor = InvariantMonitor(honest: honest, judgeValidityAtEnd: !scenario.byzantine.isEmpty)
         trace = TraceHash(recording: recordEvents || recorder != nil)
@@ -340,6 +345,11 @@ public final class LabRun {
         let participant = actors[id].participant
         let node = nodes[participant]
         guard node.up, !node.frozen else { return }
+        if actors[id].spec.application != nil {
+            if let payload = actors[id].nextApplication(node: node), node.submit(payload) != nil { submitted += 1 }
+            flush(from: participant)
+            return
+        }
         let token = actors[id].spec.token
         switch actors[id].next(spendable: node.spendable(token)) {
         case let .transfer(to, amount):

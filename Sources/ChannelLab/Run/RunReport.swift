@@ -47,6 +47,9 @@ public struct RunReport: Codable, Sendable {
     /// What the finalized checkpoint leaves out of what honest nodes accepted (`nil`: nothing
     /// was finalized).
     public let leftOutOfSettlement: LeftOutReport?
+    /// Each enabled application's summary (order book: fills and clearing prices per market),
+    /// from the first honest replica.
+    public let applications: [ApplicationReport]
     public let sometimesReached: [String]
     public let sometimesUnreached: [String]
     /// Work left when the run stopped (operations waiting for predecessors, queued events).

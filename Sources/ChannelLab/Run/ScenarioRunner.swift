@@ -192,6 +192,13 @@ public enum ScenarioRunner {
                 lines.append("  compensation: victim \(entry.victim) owed \(entry.owed) by \(entry.culprit) (exposure \(entry.exposure), slashed bond \(entry.bond)), paid \(entry.paid)")
             }
         }
+        for app in report.applications {
+            for entry in app.entries {
+                let fields = entry.keys.sorted().filter { $0 != "prices" && $0 != "clearingPrices" && !(entry[$0] ?? "").isEmpty }.map { "\($0) \(entry[$0]!)" }
+                lines.append("  \(app.application): \(fields.joined(separator: ", "))")
+                if let clearings = entry["clearingPrices"], !clearings.isEmpty { lines.append("    clearings (round:price x lots): \(clearings.split(separator: " ").suffix(8).joined(separator: " "))") }
+            }
+        }
         if !report.evidence.isEmpty || !report.slashed.isEmpty {
             lines.append("  evidence: \(report.evidence.count) (\(report.evidence.prefix(3).joined(separator: "; "))); slashed \(report.slashed)")
         }

@@ -66,6 +66,9 @@ public struct WorkloadSpec: Hashable, Sendable {
     public var until: SimInstant
     /// Bursts: at a time, each participant submits `count` operations at once.
     public var bursts: [WorkloadBurst]
+    /// An application's workload (a section named after the application): the participants
+    /// then issue that application's operations only.
+    public var application: ApplicationWorkload?
 }
 
 /// A burst of a workload: at `at`, each of its participants submits `count` operations at once.
@@ -208,6 +211,9 @@ public struct Scenario: Sendable {
     public var settlement: SettlementSpec?
     /// Byzantine scripts; participants without one are honest.
     public var byzantine: [ByzantineScript] = []
+    /// The applications the channel enables beside the ledger (`applications:`), each with its
+    /// configuration.
+    public var applications: [any ApplicationConfig] = []
 
     /// Participants a script makes Byzantine.
     public var byzantineParticipants: Set<Int> { Set(byzantine.map(\.participant)) }

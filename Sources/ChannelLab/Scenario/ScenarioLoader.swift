@@ -72,7 +72,7 @@ private struct Parser {
     func scenario(_ root: Node) throws(ScenarioError) -> Scenario {
         let top = try reader.mapping(root, "scenario", allowed: [
             "name", "description", "seed", "duration", "tokens", "participants", "network", "node", "chain",
-            "faults", "workloads", "liveness", "expect", "settlement", "byzantine",
+            "faults", "workloads", "liveness", "expect", "settlement", "byzantine", "applications",
         ])
         let name = try reader.string(try reader.require(top, "name", in: "scenario", at: root), "name")
         let duration = try reader.duration(try reader.require(top, "duration", in: "scenario", at: root), "duration")
@@ -102,11 +102,12 @@ private struct Parser {
             }
         }
         if let node = top["faults"] { scenario.faults = try faults(node, count: count, duration: duration) }
+        if let node = top["applications"] { scenario.applications = try applications(node, tokens: tokens, count: count) }
         if let node = top["workloads"] {
             scenario.workloads = try reader.sequence(node, "workloads").map { node throws(ScenarioError) in
-                let spec = try workload(node, count: count, duration: duration, roles: roles)
+                let spec = try workload(node, count: count, duration: duration, roles: roles, applications: scenario.applications)
                 guard tokens.contains(spec.token) else {
-                    let map = try reader.mapping(node, "workload", allowed: ["participants", "rate", "mix", "amount", "targets", "token", "from", "until", "bursts"])
+                    let map = try reader.mapping(node, "workload", allowed: Self.workloadKeys)
                     throw reader.error(map["token"] ?? node, "workload.token \(spec.token) is not one of the channel's tokens \(tokens)")
                 }
                 return spec
@@ -309,8 +310,21 @@ private struct Parser {
         return out
     }
 
-    func workload(_ node: Node, count: Int, duration: SimDuration, roles: [Int: Role]) throws(ScenarioError) -> WorkloadSpec {
-        let map = try reader.mapping(node, "workload", allowed: ["participants", "rate", "mix", "amount", "targets", "token", "from", "until", "bursts"])
+    /// `applications: {<name>: <its configuration>}`: each name a registered application.
+    func applications(_ node: Node, tokens: [TokenID], count: Int) throws(ScenarioError) -> [any ApplicationConfig] {
+        let map = try reader.mapping(node, "applications", allowed: LabApplications.all.map(\.name))
+        var out = [any ApplicationConfig]()
+        for app in LabApplications.all {
+            guard let value = map[app.name] else { continue }
+            out.append(try app.config(value, reader: reader, tokens: tokens, participants: count))
+        }
+        return out
+    }
+
+    static let workloadKeys = ["participants", "rate", "mix", "amount", "targets", "token", "from", "until", "bursts"] + LabApplications.all.map(\.name)
+
+    func workload(_ node: Node, count: Int, duration: SimDuration, roles: [Int: Role], applications: [any ApplicationConfig] = []) throws(ScenarioError) -> WorkloadSpec {
+        let map = try reader.mapping(node, "workload", allowed: Self.workloadKeys)
         let who = try participantList(try reader.require(map, "participants", in: "workload", at: node), count: count, "workload.participants")
         for participant in who where roles[participant] == .observer {
             throw reader.error(map["participants"], "participant \(participant) is an observer and cannot hold funds")
@@ -361,6 +375,14 @@ private struct Parser {
                 let count = Int(try reader.integer(try reader.require(burstMap, "count", in: "burst", at: burst), "burst.count", 1...1_000_000))
                 spec.bursts.append(WorkloadBurst(at: SimInstant(micros: at.micros), count: count))
             }
+        }
+        for app in LabApplications.all {
+            guard let value = map[app.name] else { continue }
+            guard let config = applications.first(where: { $0.name == app.name }) else {
+                throw reader.error(value, "workload.\(app.name) needs the application enabled under applications.\(app.name)")
+            }
+            guard spec.application == nil else { throw reader.error(value, "a workload drives one application") }
+            spec.application = ApplicationWorkload(application: app.name, spec: try app.workload(value, reader: reader, config: config))
         }
         return spec
     }

@@ -161,7 +161,7 @@ import Testing
         let ask = add(0, Self.place(.sell, price: 100, lots: 3))
         let crossing = add(1, Self.place(.buy, price: 100, lots: 1, postOnly: true))
         #expect(replica.ledgerRejection(of: crossing.id) == .application(OrderBookRejection.wouldCross(bestPrice: 100).rejection(kind: 0x10)))
-        #expect(replica.rejections.first { $0.id == crossing.id }?.kind == .invalidInCausalPast)
+        #expect(replica.rejections.first { $0.id == crossing.id }?.kind == .void)
         // The owner's own bid meets its own ask: the resting ask is cancelled, nothing fills.
         _ = add(0, Self.place(.buy, price: 100, lots: 1))
         #expect(Self.orderBook(replica).fills.isEmpty)

@@ -54,6 +54,17 @@ public enum OrderBookRejection: Hashable, Sendable {
         }
     }
 
+    /// Whether the refusal can be evidence. Void (never): a condition of the order's own
+    /// (post-only, expiry), a cancel of an order that is gone, a full book: refused, harming
+    /// nobody. Slashable: trading without the role, spending more than the author holds,
+    /// touching another's order, orders the market's terms forbid.
+    public var slashable: Bool {
+        switch self {
+        case .wouldCross, .expired, .bookFull, .unknownOrder, .orderClosed: return false
+        case .notPermitted, .unknownMarket, .priceOffTick, .amountOffLot, .tooLarge, .insufficientBalance, .orderNotOwned, .malformed: return true
+        }
+    }
+
     /// The canonical parameter bytes.
     public var parameters: [UInt8] {
         var out = [UInt8]()
@@ -97,6 +108,6 @@ public enum OrderBookRejection: Hashable, Sendable {
 
     /// As an application rejection of payload `kind`.
     public func rejection(kind: UInt8) -> ApplicationRejection {
-        ApplicationRejection(kind: kind, code: code, parameters: parameters, dependsOnState: dependsOnState, description: description)
+        ApplicationRejection(kind: kind, code: code, parameters: parameters, dependsOnState: dependsOnState, slashable: slashable, description: description)
     }
 }

@@ -46,12 +46,28 @@ public struct OrderBookState: ApplicationState {
         public let maker: OperationID
         /// Batch markets: the round whose auction made it; `nil` for a continuous match.
         public let round: UInt64?
+        /// The operation whose application made it (the taker, or the one that ended the round).
+        public let at: OperationID
+        /// The chain height expiries were judged at (the taker's, or the round's greatest).
+        public let height: UInt64
     }
 
     /// One batch auction: the uniform price and the lots it executed.
     public struct Clearing: Hashable, Sendable {
         public let market: UInt32
         public let round: UInt64
+        public let price: Amount
+        public let lots: Amount
+        /// What the auction saw: every participating bid and ask as (limit price, lots), and
+        /// the reference price (the market's previous clearing price), so a checker can
+        /// recompute the price independently.
+        public let bids: [PriceLevel]
+        public let asks: [PriceLevel]
+        public let reference: Amount?
+    }
+
+    /// A limit price and a number of lots.
+    public struct PriceLevel: Hashable, Sendable {
         public let price: Amount
         public let lots: Amount
     }
@@ -96,6 +112,8 @@ public struct OrderBookState: ApplicationState {
         case arrival
     }
     private var undo: [Undo]? = []
+    /// Planted bugs of the operation being applied (tests and the lab only).
+    private var bugs: PlantedBugs = []
 
     public init(config: OrderBookConfig) { self.config = config }
 
@@ -118,8 +136,9 @@ public struct OrderBookState: ApplicationState {
 
     public mutating func apply(
         _ op: SignedOperation, _ payload: ApplicationPayload, context: ApplyContext, config channel: ChannelConfig,
-        accounts: inout ApplicationAccounts
+        accounts: inout ApplicationAccounts, bugs: PlantedBugs
     ) -> ApplicationRejection? {
+        self.bugs = bugs
         guard let operation = try? OrderBook.operation(of: payload) else { return OrderBookRejection.malformed.rejection(kind: payload.kind) }
         let role = channel.participant(op.author)!.role
         guard role == .trader || role == .marketMaker else { return OrderBookRejection.notPermitted(role: role).rejection(kind: payload.kind) }
@@ -166,7 +185,7 @@ public struct OrderBookState: ApplicationState {
         // Housekeeping that any operation of the market at this place does, refused or not:
         // an earlier batch round clears first.
         let round = roundOf(market, context)
-        settleRounds(before: round, market: market, accounts: &accounts)
+        settleRounds(before: round, market: market, at: op.id, accounts: &accounts)
         let available = accounts.balance(op.author, token)
         guard available >= Int128(escrow) else { return .insufficientBalance(token: token, available: available, needed: escrow) }
         if postOnly {
@@ -207,7 +226,7 @@ public struct OrderBookState: ApplicationState {
     private mutating func cancel(_ op: SignedOperation, _ id: OperationID, context: ApplyContext, accounts: inout ApplicationAccounts) -> OrderBookRejection? {
         // Housekeeping first (as for a placement): the market's earlier round clears.
         if let order = orders[id], let market = config.market(order.market) {
-            settleRounds(before: roundOf(market, context), market: market, accounts: &accounts)
+            settleRounds(before: roundOf(market, context), market: market, at: op.id, accounts: &accounts)
         }
         guard let order = orders[id] else { return closed.contains(id) ? .orderClosed(id) : .unknownOrder(id) }
         guard order.owner == op.author else { return .orderNotOwned(id) }
@@ -215,6 +234,11 @@ public struct OrderBookState: ApplicationState {
             note(op.id, round: round, market: market.id, height: context.chainHeight)
         }
         if !order.waiting { unrest(id) }
+        if bugs.contains(.orderBookCancelKeepsEscrow) {
+            var kept = order
+            kept.escrow = 0
+            setOrder(id, kept)
+        }
         close(id, accounts: &accounts)
         return nil
     }
@@ -238,9 +262,11 @@ public struct OrderBookState: ApplicationState {
                 close(top, accounts: &accounts)
                 continue
             }
-            guard Self.crosses(order.side, order.price, maker.price) else { break }
-            let lots = min(order.lots, maker.lots)
-            fill(buy: order.side == .buy ? taker : top, sell: order.side == .buy ? top : taker, lots: lots, price: maker.price, maker: top, round: nil, market: market, accounts: &accounts)
+            guard Self.crosses(order.side, order.price, maker.price) || (bugs.contains(.orderBookIgnoreLimit) && order.side == .sell) else { break }
+            let lots = bugs.contains(.orderBookFillBeyondRemaining) && order.lots > maker.lots ? maker.lots + 1 : min(order.lots, maker.lots)
+            fill(
+                buy: order.side == .buy ? taker : top, sell: order.side == .buy ? top : taker, lots: lots, price: maker.price, maker: top, round: nil,
+                at: taker, height: height, market: market, accounts: &accounts)
             filled += 1
             if orders[top]!.lots == 0 {
                 unrest(top)
@@ -253,25 +279,26 @@ public struct OrderBookState: ApplicationState {
     /// escrow pays the base; the seller receives the notional less its fee, the fee recipient
     /// both fees. Maker fee for the maker, taker fee for the other.
     private mutating func fill(
-        buy: OperationID, sell: OperationID, lots: Amount, price: Amount, maker: OperationID, round: UInt64?, market: Market,
-        accounts: inout ApplicationAccounts
+        buy: OperationID, sell: OperationID, lots: Amount, price: Amount, maker: OperationID, round: UInt64?, at: OperationID, height: UInt64,
+        market: Market, accounts: inout ApplicationAccounts
     ) {
         precondition(lots >= 1)
         var buyer = orders[buy]!
         var seller = orders[sell]!
-        precondition(lots <= buyer.lots && lots <= seller.lots, "a fill beyond an order's remaining lots")
+        precondition(bugs.contains(.orderBookFillBeyondRemaining) || (lots <= buyer.lots && lots <= seller.lots), "a fill beyond an order's remaining lots")
         let notional = lots * price
         let buyerFee = Market.fee(notional, bps: buy == maker ? market.makerFeeBps : market.takerFeeBps)
         let sellerFee = Market.fee(notional, bps: sell == maker ? market.makerFeeBps : market.takerFeeBps)
         let base = lots * market.lotSize
-        precondition(buyer.escrow >= notional + buyerFee && seller.escrow >= base, "escrow covers every fill")
+        precondition(!bugs.isEmpty || (buyer.escrow >= notional + buyerFee && seller.escrow >= base), "escrow covers every fill")
         accounts.payHeld(from: buyer.owner, to: seller.owner, market.quote, notional - sellerFee)
         if buyerFee + sellerFee > 0 { accounts.payHeld(from: buyer.owner, to: market.feeRecipient, market.quote, buyerFee + sellerFee) }
         accounts.payHeld(from: seller.owner, to: buyer.owner, market.base, base)
-        buyer.lots -= lots
-        buyer.escrow -= notional + buyerFee
-        seller.lots -= lots
-        seller.escrow -= base
+        // Saturating only under a planted bug (which can fill beyond what an order holds).
+        buyer.lots -= min(lots, buyer.lots)
+        buyer.escrow -= min(notional + buyerFee, buyer.escrow)
+        seller.lots -= min(lots, seller.lots)
+        seller.escrow -= min(base, seller.escrow)
         // A buy that filled below its limit (or paid less fee than its escrow allows for) gets
         // the difference back at once: a buy's escrow is always its remaining lots × (limit +
         // the most fee per lot).
@@ -285,7 +312,7 @@ public struct OrderBookState: ApplicationState {
         fills.append(
             Fill(
                 market: market.id, buy: buy, sell: sell, buyer: buyer.owner, seller: seller.owner, price: price, lots: lots,
-                buyerFee: buyerFee, sellerFee: sellerFee, maker: maker, round: round))
+                buyerFee: buyerFee, sellerFee: sellerFee, maker: maker, round: round, at: at, height: height))
         undo?.append(.fill)
     }
 
@@ -307,15 +334,15 @@ public struct OrderBookState: ApplicationState {
     }
 
     /// Clears the market's waiting round if it is earlier than `round` (`nil`: none pending).
-    private mutating func settleRounds(before round: UInt64?, market: Market, accounts: inout ApplicationAccounts) {
+    private mutating func settleRounds(before round: UInt64?, market: Market, at trigger: OperationID, accounts: inout ApplicationAccounts) {
         guard let round, let waiting = pending[market.id], waiting.round < round else { return }
         undo?.append(.pending(market.id, waiting))
         pending[market.id] = nil
-        clear(waiting, market: market, accounts: &accounts)
+        clear(waiting, market: market, at: trigger, accounts: &accounts)
     }
 
     /// The uniform-price auction of one round (docs/apps/orderbook.md, "Batch auctions").
-    private mutating func clear(_ round: PendingRound, market: Market, accounts: inout ApplicationAccounts) {
+    private mutating func clear(_ round: PendingRound, market: Market, at trigger: OperationID, accounts: inout ApplicationAccounts) {
         // Expired resting orders leave first; the round's orders were checked when placed.
         for side in OrderBook.Side.allCases {
             for id in book(side, market.id) where orders[id]!.expired(at: round.chainHeight) {
@@ -343,7 +370,10 @@ public struct OrderBookState: ApplicationState {
                 let buy = buys[buyQueue[b]]
                 let sell = sells[sellQueue[s]]
                 let maker = buy.arrival < sell.arrival ? buy.id : sell.id
-                fill(buy: buy.id, sell: sell.id, lots: lots, price: price, maker: maker, round: round.round, market: market, accounts: &accounts)
+                let pairPrice = bugs.contains(.orderBookNonUniformBatch) ? (maker == buy.id ? buy.price : sell.price) : price
+                fill(
+                    buy: buy.id, sell: sell.id, lots: lots, price: pairPrice, maker: maker, round: round.round, at: trigger, height: round.chainHeight,
+                    market: market, accounts: &accounts)
                 leftBuy -= lots
                 leftSell -= lots
                 if leftBuy == 0 {
@@ -356,7 +386,11 @@ public struct OrderBookState: ApplicationState {
                 }
             }
             precondition(b == buyQueue.count && s == sellQueue.count, "both sides execute the same volume")
-            clearings.append(Clearing(market: market.id, round: round.round, price: price, lots: volume))
+            clearings.append(
+                Clearing(
+                    market: market.id, round: round.round, price: price, lots: volume,
+                    bids: buys.map { PriceLevel(price: $0.price, lots: $0.lots) }, asks: sells.map { PriceLevel(price: $0.price, lots: $0.lots) },
+                    reference: reference))
             undo?.append(.clearing)
         }
         // Filled orders close; the round's unfilled limit orders rest, market orders drop.
