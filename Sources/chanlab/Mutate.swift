@@ -19,7 +19,7 @@ struct Mutate: ParsableCommand {
     @Option(help: "Run shard i of n (i/n) of the sample.")
     var shard: String?
 
-    @Option(help: "Only mutants of this folder (Replica, Ledgers, Wire, Evidence, Settlement, Graph, Crypto, Node, Chain); repeatable.")
+    @Option(help: "Only mutants of this folder (Replica, Ledgers, Wire, Evidence, Settlement, Graph, Crypto, Apps, Node, Chain); repeatable.")
     var folder: [String] = []
 
     @Option(help: "Only the mutant with this id (as --list prints it); repeatable. Judged even if the database has it (to re-judge a survivor).")

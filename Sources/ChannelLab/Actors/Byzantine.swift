@@ -39,6 +39,13 @@ public enum InvalidKind: String, CaseIterable, Hashable, Sendable {
     /// unknown payload kind, truncated), every decoder must drop; three built in memory and
     /// sent decoded (seq 0, amount 0, amount 2^120), the replica's validation must drop.
     case nonCanonical = "non-canonical"
+    /// Order book: a buy order escrowing more quote than the author's view holds (an
+    /// over-fill of its own means: `insufficientBalance` in its causal past): slashable
+    /// evidence. Without a market, an overdraft instead.
+    case orderOverspend = "order-overspend"
+    /// Order book: a cancel of another participant's open order (`orderNotOwned`): slashable
+    /// evidence. Without another's open order in view, an order overspend instead.
+    case foreignCancel = "foreign-cancel"
 }
 
 /// A small-scope mutation of an own outgoing operation (re-signed, so the signature is valid).
@@ -366,6 +373,26 @@ struct ByzantineActor {
             let stranger = KeyPair(labSeed: rng.next(), index: 7)
             let author = ParticipantIndex(config.participants.count + 3)
             item = .op(AuthorChain(channel: config.channel, author: author, key: stranger).peek(payload))
+        case .orderOverspend, .foreignCancel:
+            guard let books = config.application(named: OrderBook.name) as? OrderBookConfig, let market = books.markets.first,
+                let replica = node.replica
+            else {
+                return invalid(.overdraft, script: script, node: node, key: key, target: target, cites: cites, out: &out)
+            }
+            let book = replica.state.application(named: OrderBook.name) as? OrderBookState
+            let foreign = book?.orders.values.filter { $0.owner != ParticipantIndex(p) }.map(\.id).min()
+            let payload: Payload
+            if kind == .foreignCancel, let foreign {
+                payload = .orderBook(.cancel(order: foreign))
+            } else {
+                // One lot more than the whole view's quote balance can escrow.
+                let balance = Amount(max(replica.account(ParticipantIndex(p), market.quote).balance, 0))
+                let price = market.tick
+                let lots = balance / (price + market.feePerLotMax(price)) + 1
+                payload = .orderBook(.place(market: market.id, side: .buy, price: price, amount: lots * market.lotSize, expiry: 0, postOnly: false))
+            }
+            guard let op = node.submit(payload) else { return nil }
+            return Attributable(participant: p, kind: "invalid-in-causal-past", ops: [op.id])
         case .overdraft:
             let amount = node.spendable(0) + 1 + Amount(rng.below(100))
             guard let op = node.submit(.transfer(to: target, token: 0, amount: amount)) else { return nil }

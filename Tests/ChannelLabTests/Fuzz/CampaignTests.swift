@@ -101,11 +101,12 @@ import Testing
     /// The quick CI version of "fuzz finds every planted bug": for each plant, the first seed
     /// that finds it in a full search (recorded in docs/fuzzing.md) still finds it.
     static let plantFinds: [(String, UInt64)] = [
-        ("merge-in-arrival-order", 18), ("skip-balance-check", 18), ("credit-without-debit", 1), ("drop-equivocations", 18),
+        ("merge-in-arrival-order", 2), ("skip-balance-check", 18), ("credit-without-debit", 1), ("drop-equivocations", 18),
         ("accept-unknown-predecessors", 1), ("lose-evidence-on-restart", 14), ("count-locked-twice", 1), ("sign-without-channel-id", 2),
         ("finalize-early", 202), ("accept-older-challenge", 190), ("pay-twice", 106), ("trust-evidence", 12), ("short-compensation", 18),
-        ("node-overspends", 1), ("no-anti-entropy", 1), ("unbacked-receipts", 1), ("challenge-with-oldest", 279), ("never-exit", 12),
-        ("never-finalize", 5), ("never-slash", 13),
+        ("node-overspends", 1), ("no-anti-entropy", 1), ("unbacked-receipts", 1), ("challenge-with-oldest", 279), ("never-exit", 16),
+        ("never-finalize", 5), ("never-slash", 13), ("orderbook-fill-beyond-remaining", 2), ("orderbook-ignore-limit", 2),
+        ("orderbook-cancel-keeps-escrow", 2), ("orderbook-non-uniform-batch", 37),
     ]
 
     /// Lab bugs the fuzzer found stay fixed: each of these scenarios (shrunk from a finding)

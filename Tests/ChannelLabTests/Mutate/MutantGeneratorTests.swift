@@ -83,7 +83,7 @@ import Testing
             let mutated = mutant.apply(to: lines[mutant.line - 1])
             #expect(mutated != nil && mutated != lines[mutant.line - 1], "\(mutant)")
         }
-        #expect(Set(mutants.map(\.folder)) == ["Chain", "Crypto", "Evidence", "Graph", "Ledgers", "Node", "Replica", "Settlement", "Wire"])
+        #expect(Set(mutants.map(\.folder)) == ["Apps", "Chain", "Crypto", "Evidence", "Graph", "Ledgers", "Node", "Replica", "Settlement", "Wire"])
         #expect(!mutants.contains { $0.file.hasSuffix("PlantedBugs.swift") })
     }
 
