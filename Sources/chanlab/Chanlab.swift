@@ -8,7 +8,7 @@ struct Chanlab: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chanlab",
         abstract: "ChannelLab: a deterministic Byzantine fault-injection lab for BFT-CRDT state channels.",
-        subcommands: [Run.self, Replay.self, Inspect.self, Fuzz.self, Generate.self, Demo.self, Bench.self, Mutate.self],
+        subcommands: [Run.self, Replay.self, Inspect.self, Fuzz.self, Generate.self, Demo.self, Bench.self, Mutate.self, Experiment.self],
         defaultSubcommand: Run.self)
 
     /// Like ArgumentParser's `main`, except that bad arguments exit with status 2 (bad

@@ -111,6 +111,11 @@ public enum ByzantineStrategy: Hashable, Sendable, CustomStringConvertible {
     /// a bad signature; under the planted bug `sign-without-channel-id` it verifies and frames
     /// the honest target as an equivocator.
     case replay
+    /// Order book: sees another participant's order arrive and submits one of its own on the
+    /// same side ahead of it, at the same graph depth with an id ground to sort first, taking
+    /// the liquidity the victim meant to take; then sells (buys) it back to the victim's
+    /// resting order at the victim's limit (docs/apps/orderbook.md, "Front-running").
+    case frontRun
 
     public var description: String {
         switch self {
@@ -132,6 +137,7 @@ public enum ByzantineStrategy: Hashable, Sendable, CustomStringConvertible {
         case .forgeProofs: return "forge-proofs"
         case .inflatePrevious: return "inflate-previous"
         case .replay: return "replay"
+        case .frontRun: return "front-run"
         }
     }
 
@@ -195,6 +201,8 @@ struct ByzantineActor {
     var encodings = 0
     /// Rules broken (`invalid: broken-rule` cycles through them).
     var rules = 0
+    /// The front-runner's memory (victims seen, inventory to unwind, counts).
+    var frontRun = FrontRunState()
     /// Every participant's key, standing for their nodes in a sibling channel (same
     /// participants, same keys): what an honest participant signs there is what `replay`
     /// carries over. The actor signs nothing here with another participant's key.
@@ -241,6 +249,9 @@ struct ByzantineActor {
             return nil
         case .replay:
             return replay(node: node, replica: replica, victim: target, out: &out)
+        case .frontRun:
+            frontRunAct(node: node, replica: replica, out: &out)
+            return nil
         case let .invalid(kind):
             return invalid(kind, script: script, node: node, key: key, target: target, cites: Array(cites), out: &out)
         case .withhold, .offline, .refuseSign, .censor, .hastyFinalize, .challengeOldest, .claimTwice, .forgeProofs, .inflatePrevious:
