@@ -25,6 +25,9 @@ struct Bench: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Also run the first node count with checkpoint and settlement duties.")
     var settlement = true
 
+    @Flag(help: "Only the order-book benchmark (apply cost beside transfers; merge scaling with order-book operations in the mix).")
+    var orderbook = false
+
     @Flag(help: "Only the merge benchmark.")
     var mergeOnly = false
 
@@ -59,6 +62,16 @@ struct Bench: ParsableCommand {
             return UInt64(elapsed.components.seconds) * 1_000_000_000 + UInt64(elapsed.components.attoseconds / 1_000_000_000)
         }
         let log: (String) -> Void = { if !json { print($0) } }
+        if orderbook {
+            let result = OrderBookBench.run(now: now, log: log)
+            if json {
+                try printJSON(result)
+            } else {
+                print(String(format: "order-book apply over transfer apply: %.2fx", result.orderOverTransfer))
+                print(String(format: "merge cost ratio %d/%d with order-book operations: %.2fx (target <= 1.5x)", result.sizes.last!.operations, result.sizes.first!.operations, result.mergeCostRatioLargeOverSmall))
+            }
+            return
+        }
         var simulator: SimBench.Result?
         var merge: MergeBench.Result?
         var fuzz: FuzzBench.Result?

@@ -52,11 +52,11 @@ public struct ChannelState: Sendable {
             return .applicationNotEnabled(kind: payload.kind)
         }
         // Move the ledger into the accounts view (no copy of its storage), and back.
-        var view = ApplicationAccounts(ledger: accounts, author: op.author)
-        accounts = BalanceLedger()
+        var view = ApplicationAccounts(ledger: BalanceLedger(), author: op.author)
+        swap(&view.ledger, &accounts)
         let recordsBefore = applications[index].undoRecords
         let rejection = applications[index].apply(op, payload, context: context, config: config, accounts: &view, bugs: bugs)
-        accounts = view.ledger
+        swap(&view.ledger, &accounts)
         let pushed = applications[index].undoRecords - recordsBefore
         precondition(pushed >= 0, "undo records only grow while applying")
         for _ in 0..<pushed { accounts.noteApplicationUndo(index) }

@@ -511,29 +511,37 @@ public struct OrderBookState: ApplicationState {
     /// Inserts a resting order at its priority position.
     private mutating func rest(_ id: OperationID) {
         let order = orders[id]!
-        var list = book(order.side, order.market)
+        let list = book(order.side, order.market)
         var low = 0
         var high = list.count
         while low < high {
             let mid = (low + high) / 2
             if Self.priority(orders[list[mid]]!, order) { low = mid + 1 } else { high = mid }
         }
-        list.insert(id, at: low)
-        store(list, order.side, order.market)
+        insert(id, at: low, order.side, order.market)
         undo?.append(.bookInsert(order.market, order.side, low))
     }
 
     private mutating func unrest(_ id: OperationID) {
         let order = orders[id]!
-        var list = book(order.side, order.market)
-        let index = list.firstIndex(of: id)!
-        list.remove(at: index)
-        store(list, order.side, order.market)
+        let index = book(order.side, order.market).firstIndex(of: id)!
+        remove(at: index, order.side, order.market)
         undo?.append(.bookRemove(order.market, order.side, index, id))
     }
 
-    private mutating func store(_ list: [OperationID], _ side: OrderBook.Side, _ market: UInt32) {
-        if side == .buy { bids[market] = list.isEmpty ? nil : list } else { asks[market] = list.isEmpty ? nil : list }
+    /// Edits a book side in place (no copy of the array).
+    private mutating func insert(_ id: OperationID, at index: Int, _ side: OrderBook.Side, _ market: UInt32) {
+        if side == .buy { bids[market, default: []].insert(id, at: index) } else { asks[market, default: []].insert(id, at: index) }
+    }
+
+    private mutating func remove(at index: Int, _ side: OrderBook.Side, _ market: UInt32) {
+        if side == .buy {
+            bids[market]!.remove(at: index)
+            if bids[market]!.isEmpty { bids[market] = nil }
+        } else {
+            asks[market]!.remove(at: index)
+            if asks[market]!.isEmpty { asks[market] = nil }
+        }
     }
 
     /// Closes an order (filled, cancelled, expired or dropped): its escrow goes back.
@@ -566,14 +574,8 @@ public struct OrderBookState: ApplicationState {
             orders[id] = old
             if let old { ordersMix &+= Self.mix(old) }
         case let .closed(id): closed.remove(id)
-        case let .bookInsert(market, side, index):
-            var list = book(side, market)
-            list.remove(at: index)
-            store(list, side, market)
-        case let .bookRemove(market, side, index, id):
-            var list = book(side, market)
-            list.insert(id, at: index)
-            store(list, side, market)
+        case let .bookInsert(market, side, index): remove(at: index, side, market)
+        case let .bookRemove(market, side, index, id): insert(id, at: index, side, market)
         case let .pending(market, old): pending[market] = old
         case .fill: fills.removeLast()
         case .clearing: clearings.removeLast()
