@@ -27,7 +27,8 @@ public enum InvalidKind: String, CaseIterable, Hashable, Sendable {
     /// An operation that breaks one ledger rule its author can see, one rule per action in
     /// turn: a transfer of an unknown token, to an unknown participant, to itself, to an
     /// observer; a withdrawal and a lock of an unknown token; an unlock of a lock that does not
-    /// exist. Each is refused with its own reason, invalid in its causal past: evidence.
+    /// exist; a deposit of an unknown token. Each is refused with its own reason, invalid in its
+    /// causal past: evidence.
     case brokenRule = "broken-rule"
     /// A second deposit citing a receipt its own chain already used (a double credit of one
     /// lock on chain): refused as `receiptAlreadyUsed`, invalid in its causal past (its own
@@ -116,6 +117,11 @@ public enum ByzantineStrategy: Hashable, Sendable, CustomStringConvertible {
     /// the liquidity the victim meant to take; then sells (buys) it back to the victim's
     /// resting order at the victim's limit (docs/apps/orderbook.md, "Front-running").
     case frontRun
+    /// While a proposal is open: challenges with a checkpoint one version above the proposal
+    /// that only the actor signed (below the threshold), with its newest certificate with one
+    /// signature bit flipped, and registers its newest certificate again when the contract
+    /// already holds that version (a correct contract refuses all three).
+    case forgeChallenge
 
     public var description: String {
         switch self {
@@ -138,6 +144,7 @@ public enum ByzantineStrategy: Hashable, Sendable, CustomStringConvertible {
         case .inflatePrevious: return "inflate-previous"
         case .replay: return "replay"
         case .frontRun: return "front-run"
+        case .forgeChallenge: return "forge-challenge"
         }
     }
 
@@ -152,7 +159,7 @@ public enum ByzantineStrategy: Hashable, Sendable, CustomStringConvertible {
     /// Strategies that hold from `from` to `until` rather than act at instants.
     var isBehaviour: Bool {
         switch self {
-        case .withhold, .offline, .refuseSign, .censor, .hastyFinalize, .challengeOldest, .claimTwice, .forgeProofs, .inflatePrevious: return true
+        case .withhold, .offline, .refuseSign, .censor, .hastyFinalize, .challengeOldest, .claimTwice, .forgeProofs, .inflatePrevious, .forgeChallenge: return true
         default: return false
         }
     }
@@ -254,7 +261,7 @@ struct ByzantineActor {
             return nil
         case let .invalid(kind):
             return invalid(kind, script: script, node: node, key: key, target: target, cites: Array(cites), out: &out)
-        case .withhold, .offline, .refuseSign, .censor, .hastyFinalize, .challengeOldest, .claimTwice, .forgeProofs, .inflatePrevious:
+        case .withhold, .offline, .refuseSign, .censor, .hastyFinalize, .challengeOldest, .claimTwice, .forgeProofs, .inflatePrevious, .forgeChallenge:
             return nil
         case let .flood(count):
             var items = [WireItem]()
@@ -422,6 +429,9 @@ struct ByzantineActor {
                 .withdraw(token: unknownToken, amount: 1),
                 .lock(token: unknownToken, amount: 1, untilHeight: 1),
                 .unlock(lockID: Digest32(w0: rng.next(), w1: rng.next(), w2: rng.next(), w3: rng.next())),
+                // A deposit of a token the channel does not hold (its receipt is no chain's):
+                // the token rule comes before the signature check (unknownToken).
+                .deposit(DepositReceipt(token: unknownToken, amount: 1, nonce: rng.next(), height: 1, signature: Signature(bytes: [UInt8](repeating: 0, count: 64))!)),
             ]
             let payload = payloads[rules % payloads.count]
             rules += 1

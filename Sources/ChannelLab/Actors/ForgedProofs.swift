@@ -4,6 +4,35 @@ import ChannelCore
 /// claims with forged variants of its own genuine balance proofs (docs/byzantine.md).
 extension ChannelNode {
     /// `forge-proofs`: each forged variant of each own balance proof, sent once.
+    /// `forge-challenge`: three transactions a correct contract refuses, once each per proposal
+    /// version: a challenge one version above the proposal signed by the actor alone (below
+    /// the threshold); its newest certificate (when newer than the proposal) with one signature
+    /// bit flipped; and its newest certificate registered again when the contract already
+    /// holds that version.
+    func forgeChallenges(proposal: SignedCheckpoint, status: ChainStatus, out: inout [Send]) {
+        func once(_ tx: ChainTx, _ key: String) {
+            guard duty.sentAt[key] == nil else { return }
+            send(tx, key: key, status: status, force: true, out: &out)
+        }
+        let version = proposal.checkpoint.version
+        let base = proposal.checkpoint
+        let lone = Checkpoint(
+            channel: base.channel, version: version + 1, stateRoot: base.stateRoot, treeSize: base.treeSize, heads: base.heads, previous: base.previous,
+            compensations: base.compensations)
+        let underSigned = SignedCheckpoint(checkpoint: lone, signatures: [lone.sign(as: index, key: key)])
+        once(.challenge(underSigned), "forge-lone-\(version)")
+        if let held = duty.held, held.checkpoint.version > version, let first = held.signatures.first {
+            var bytes = first.signature.bytes
+            bytes[0] ^= 0x01
+            var signatures = held.signatures
+            signatures[0] = CheckpointSignature(signer: first.signer, signature: Signature(bytes: bytes)!)
+            once(.challenge(SignedCheckpoint(checkpoint: held.checkpoint, signatures: signatures)), "forge-flip-\(version)")
+        }
+        if let held = duty.held, held.checkpoint.version == status.latestVersion {
+            once(.register(held), "forge-again-\(held.checkpoint.version)")
+        }
+    }
+
     func forgeClaims(final: Checkpoint, status: ChainStatus, out: inout [Send]) {
         guard let replica else { return }
         for token in config.tokens {

@@ -268,6 +268,9 @@ extension ChannelNode {
                 proposer: proposer, proposedVersion: proposed, newer: held.checkpoint, signature: signature.signature))
             send(.slash(evidence), key: "slash-stale-\(proposer)", status: status, out: &out)
         }
+        if let proposal = status.proposal, behaviour.contains(.forgeChallenge), status.height <= status.deadline {
+            forgeChallenges(proposal: proposal, status: status, out: &out)
+        }
         if let proposal = status.proposal {
             if behaviour.contains(.challengeWithOldest), let oldest = duty.oldest, oldest.checkpoint != proposal.checkpoint {
                 send(.challenge(oldest), key: "challenge", status: status, out: &out)

@@ -289,6 +289,7 @@ public final class LabRun {
             case .challengeOldest: node.byzantineBehaviour.insert(.challengeWithOldest)
             case .claimTwice: node.byzantineBehaviour.insert(.claimTwice)
             case .forgeProofs: node.byzantineBehaviour.insert(.forgeProofs)
+            case .forgeChallenge: node.byzantineBehaviour.insert(.forgeChallenge)
             case .inflatePrevious: node.byzantineBehaviour.insert(.inflatePrevious)
             case .withhold: node.withholding = true
             case .offline:
@@ -319,6 +320,7 @@ public final class LabRun {
             case .challengeOldest: node.byzantineBehaviour.remove(.challengeWithOldest)
             case .claimTwice: node.byzantineBehaviour.remove(.claimTwice)
             case .forgeProofs: node.byzantineBehaviour.remove(.forgeProofs)
+            case .forgeChallenge: node.byzantineBehaviour.remove(.forgeChallenge)
             case .inflatePrevious: node.byzantineBehaviour.remove(.inflatePrevious)
             case .withhold: node.withholding = false
             case .offline: node.setOnline(true, at: now)

@@ -32,6 +32,11 @@ public struct LabBugs: OptionSet, Sendable, Hashable {
     /// Coordinators name a previous certificate nobody holds. Not a plant (honest signers refuse
     /// such rounds): the Byzantine strategy `inflate-previous` uses it.
     public static let inflatePrevious = LabBugs(rawValue: 1 << 10)
+    /// While a proposal is open, nodes challenge with forged certificates (signed by too few,
+    /// or with a signature bit flipped) and register their certificate again at the version
+    /// the contract holds. Not a plant (a correct contract refuses each): the Byzantine
+    /// strategy `forge-challenge` uses it.
+    public static let forgeChallenge = LabBugs(rawValue: 1 << 11)
 }
 
 /// Every plantable bug by name, for `--plant NAME`.
