@@ -320,6 +320,12 @@ public enum ScenarioGenerator {
                 batchDepths: batch, tick: 1 + rng.index(5), lot: 1 + rng.index(10), makerFeeBps: rng.index(30), takerFeeBps: rng.index(60),
                 ratePerSecond: 2 + rng.index(9), postOnlyPercent: rng.index(40))
         }
+        // Forged challenges and a re-registration against the contract, drawn last for the
+        // same reason.
+        if settles && scenario.byzantine.isEmpty && scenario.stallTimeoutMillis == nil && on(10) {
+            scenario.byzantine.append(.init(
+                participant: participants - 1, strategy: "forge-challenge", extra: "", fromMillis: 100, untilMillis: duration, everyMillis: nil))
+        }
         return scenario
     }
 }
