@@ -39,7 +39,18 @@ final class LedgerModelChecker {
     /// that enable applications are left to the applications' checkers (the model knows the
     /// ledger's rules only).
     func judge(replica: Replica, node: Int, at time: SimInstant, monitor: InvariantMonitor) {
-        guard config.applications.isEmpty else { return }
+        guard config.applications.isEmpty else {
+            // The tree over the system's own leaves is still judged independently.
+            let key = Pair(heads: replica.headsFingerprint, count: replica.operationCount)
+            guard cache[key] == nil else { return }
+            let leaves = replica.state.stateLeaves()
+            cache[key] = LedgerModel.Outcome(leaves: leaves, root: LedgerModel.merkleRoot(leaves[...]))
+            if cache[key]!.root != replica.stateRoot {
+                monitor.report(.ledgerModel, at: time, nodes: [node], "state root \(replica.stateRoot.short) but the model's tree over the same leaves gives \(cache[key]!.root.short)")
+            }
+            if let problem = Self.merkleDifference(leaves: leaves, root: cache[key]!.root) { monitor.report(.ledgerModel, at: time, nodes: [node], problem) }
+            return
+        }
         let key = Pair(heads: replica.headsFingerprint, count: replica.operationCount)
         let model: LedgerModel.Outcome
         if let cached = cache[key] {
@@ -64,6 +75,9 @@ final class LedgerModelChecker {
             // valid bytes would never be seen.)
             if let (op, reason) = ops.lazy.compactMap({ op in LedgerModel.nonCanonical(op).map { (op, $0) } }).first {
                 monitor.report(.ledgerModel, at: time, nodes: [node], operations: [op.id], "accepted an operation the wire format refuses: \(reason)")
+            }
+            if let problem = Self.merkleDifference(leaves: model.leaves, root: model.root) {
+                monitor.report(.ledgerModel, at: time, nodes: [node], problem)
             }
             if let op = ops.first(where: { op in (try? WireDecoder.decodeSigned(op.wireBytes)).map { $0.unsigned != op.unsigned || $0.signature != op.signature } ?? true }) {
                 let outcome = Result { () throws(WireError) in try WireDecoder.decodeSigned(op.wireBytes) }
@@ -99,6 +113,39 @@ final class LedgerModelChecker {
             found.append("ledger refusals differ from the model's (\(actual.count) vs \(expected.count)); first: \(mine) vs model record \(theirs)")
         }
         return found
+    }
+
+    /// Most leaf positions whose proofs are judged per state.
+    static let proofPositionsMax = 64
+
+    /// The system's Merkle proofs against the model's, for up to `proofPositionsMax` leaf
+    /// positions spread over the tree (every one when fewer): the audit path the system
+    /// builds must be the model's, the system's verifier must accept it, and on the path
+    /// tweaked at every edge (index one more, the index equal to the size, the size one more and
+    /// one less, the path one short) it must decide as the model does. `nil` when they agree.
+    static func merkleDifference(leaves: [[UInt8]], root: Digest32) -> String? {
+        let n = leaves.count
+        guard n > 0 else { return nil }
+        let hashes = leaves.map(Merkle.leafHash)
+        let step = max(1, n / proofPositionsMax)
+        for index in stride(from: 0, to: n, by: step) {
+            let path = Merkle.inclusionPath(leafHashes: hashes, index: index)
+            let expected = LedgerModel.auditPath(index, leaves[...])
+            if path != expected { return "the audit path of leaf \(index) of \(n) is not the model's (RFC 6962 PATH)" }
+            let leaf = hashes[index]
+            let cases: [(UInt64, UInt64, [Digest32])] = [
+                (UInt64(index), UInt64(n), path), (UInt64(index) + 1, UInt64(n), path), (UInt64(n), UInt64(n), path),
+                (UInt64(index), UInt64(n) + 1, path), (UInt64(index), UInt64(max(1, n - 1)), path), (UInt64(index), UInt64(n), Array(path.dropLast())),
+            ]
+            for (m, size, tried) in cases {
+                let system = Merkle.verifyInclusion(leafHash: leaf, index: m, treeSize: size, path: tried, root: root)
+                let model = LedgerModel.verifiesInclusion(leafHash: leaf, m: m, n: size, path: tried, root: root)
+                if system != model {
+                    return "the Merkle verifier says \(system) for leaf \(index) at index \(m) of \(size) with \(tried.count) path entries; the model says \(model)"
+                }
+            }
+        }
+        return nil
     }
 
     /// Where the ledger's public queries (the counters and totals it keeps incrementally, the

@@ -99,6 +99,25 @@ import Testing
         #expect(named.contains { $0.hasPrefix("depositTotals") } && named.contains { $0.hasPrefix("usedReceipts") })
     }
 
+    /// Proofs at every leaf position of trees of 1 to 70 leaves: the system's paths are the
+    /// model's, and its verifier decides every edge tweak as the model's does; the model's
+    /// verifier accepts exactly the genuine proof.
+    @Test func merkleProofsAgreeWithTheModelAtEveryPosition() {
+        for n in 1...70 {
+            let leaves = (0..<n).map { [UInt8(truncatingIfNeeded: $0), UInt8(n)] }
+            let root = LedgerModel.merkleRoot(leaves[...])
+            #expect(LedgerModelChecker.merkleDifference(leaves: leaves, root: root) == nil, "\(n) leaves")
+            let hashes = leaves.map(Merkle.leafHash)
+            for index in 0..<n {
+                let path = LedgerModel.auditPath(index, leaves[...])
+                #expect(LedgerModel.verifiesInclusion(leafHash: hashes[index], m: UInt64(index), n: UInt64(n), path: path, root: root))
+                if n > 1 {
+                    #expect(!LedgerModel.verifiesInclusion(leafHash: hashes[index], m: UInt64((index + 1) % n), n: UInt64(n), path: path, root: root) || hashes[index] == hashes[(index + 1) % n])
+                }
+            }
+        }
+    }
+
     /// Planted ledger bugs that every replica shares: the model sees each at the checkpoints
     /// and at the end.
     @Test(arguments: [

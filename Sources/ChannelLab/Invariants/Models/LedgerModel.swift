@@ -137,6 +137,33 @@ struct LedgerModel {
         return Blake2b.hash256([0x01] + bytes(left) + bytes(right))
     }
 
+    /// RFC 6962 audit path of leaf `m` (PATH(m, D[n])), recursively, as leaf-hash level
+    /// digests from the bottom up.
+    static func auditPath(_ m: Int, _ leaves: ArraySlice<[UInt8]>) -> [Digest32] {
+        guard leaves.count > 1 else { return [] }
+        var split = 1
+        while split * 2 < leaves.count { split *= 2 }
+        if m < split { return auditPath(m, leaves.prefix(split)) + [merkleRoot(leaves.dropFirst(split))] }
+        return auditPath(m - split, leaves.dropFirst(split)) + [merkleRoot(leaves.prefix(split))]
+    }
+
+    /// Whether `path` proves `leafHash` at index `m` of a tree of `n` leaves with `root`, by
+    /// the recursive definition (the path's last entry is the top-level sibling).
+    static func verifiesInclusion(leafHash: Digest32, m: UInt64, n: UInt64, path: [Digest32], root: Digest32) -> Bool {
+        func climb(_ m: UInt64, _ n: UInt64, _ path: ArraySlice<Digest32>) -> Digest32? {
+            if n == 1 { return path.isEmpty ? leafHash : nil }
+            guard let top = path.last else { return nil }
+            var split: UInt64 = 1
+            while split * 2 < n { split *= 2 }
+            if m < split {
+                return climb(m, split, path.dropLast()).map { Blake2b.hash256([0x01] + bytes($0) + bytes(top)) }
+            }
+            return climb(m - split, n - split, path.dropLast()).map { Blake2b.hash256([0x01] + bytes(top) + bytes($0)) }
+        }
+        guard m < n, n <= 1 << 62, path.count <= 64 else { return false }
+        return climb(m, n, path[...]) == root
+    }
+
     // MARK: Computing
 
     /// Whether every operation's predecessors are in the set (what `outcome` needs), or the
