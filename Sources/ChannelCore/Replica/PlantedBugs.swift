@@ -39,6 +39,8 @@ public struct PlantedBugs: OptionSet, Sendable, Hashable {
     /// Order book: a batch round fills each pair at the maker's limit instead of the round's
     /// one clearing price.
     public static let orderBookNonUniformBatch = PlantedBugs(rawValue: 1 << 12)
+    /// Order book: a taker fills its own author's resting orders (no self-trade prevention).
+    public static let orderBookSelfTrade = PlantedBugs(rawValue: 1 << 13)
 
     /// What operation signatures cover with these bugs switched in.
     public var signatureScope: SignatureScope { contains(.signWithoutChannelID) ? .channelOmitted : .channelBound }
@@ -57,5 +59,6 @@ public struct PlantedBugs: OptionSet, Sendable, Hashable {
         ("orderbook-ignore-limit", .orderBookIgnoreLimit),
         ("orderbook-cancel-keeps-escrow", .orderBookCancelKeepsEscrow),
         ("orderbook-non-uniform-batch", .orderBookNonUniformBatch),
+        ("orderbook-self-trade", .orderBookSelfTrade),
     ]
 }

@@ -122,6 +122,14 @@ public enum ByzantineStrategy: Hashable, Sendable, CustomStringConvertible {
     /// signature bit flipped, and registers its newest certificate again when the contract
     /// already holds that version (a correct contract refuses all three).
     case forgeChallenge
+    /// Order book: a place-and-cancel storm (spoofing): at every action a post-only order of
+    /// 10 lots at the best price of a side, and a cancel of its oldest open order; it never
+    /// means to trade. Breaks no rule (docs/apps/orderbook.md).
+    case spoof
+    /// Order book: wash trading, a buy and a sell crossing each other at every action. In a
+    /// continuous market self-trade prevention cancels its own resting order instead of
+    /// filling it (checked: no continuous fill has one owner on both sides).
+    case washTrade
 
     public var description: String {
         switch self {
@@ -145,6 +153,8 @@ public enum ByzantineStrategy: Hashable, Sendable, CustomStringConvertible {
         case .replay: return "replay"
         case .frontRun: return "front-run"
         case .forgeChallenge: return "forge-challenge"
+        case .spoof: return "spoof"
+        case .washTrade: return "wash-trade"
         }
     }
 
@@ -258,6 +268,12 @@ struct ByzantineActor {
             return replay(node: node, replica: replica, victim: target, out: &out)
         case .frontRun:
             frontRunAct(node: node, replica: replica, out: &out)
+            return nil
+        case .spoof:
+            spoofAct(node: node, replica: replica)
+            return nil
+        case .washTrade:
+            washTradeAct(node: node, replica: replica)
             return nil
         case let .invalid(kind):
             return invalid(kind, script: script, node: node, key: key, target: target, cites: Array(cites), out: &out)

@@ -90,6 +90,7 @@ public enum Plants {
         case "orderbook-ignore-limit": return "order book: a sell taker matches bids below its limit price"
         case "orderbook-cancel-keeps-escrow": return "order book: a cancel keeps the order's escrow locked"
         case "orderbook-non-uniform-batch": return "order book: a batch round fills each pair at the maker's limit, not the round's price"
+        case "orderbook-self-trade": return "order book: a taker fills its own author's resting orders"
         default: return name
         }
     }

@@ -453,7 +453,7 @@ private struct Parser {
         let who = try participant(try reader.require(map, "participant", in: "byzantine script", at: node), count: count, "byzantine.participant")
         let doNode = try reader.require(map, "do", in: "byzantine script", at: node)
         let name = try reader.string(doNode, "byzantine.do")
-        let names = ["equivocate", "twin", "invalid", "withhold", "offline", "refuse-sign", "censor", "flood", "stale-proposal", "amnesia", "mutate", "frame", "hasty-finalize", "challenge-oldest", "claim-twice", "forge-proofs", "inflate-previous", "replay", "front-run", "forge-challenge"]
+        let names = ["equivocate", "twin", "invalid", "withhold", "offline", "refuse-sign", "censor", "flood", "stale-proposal", "amnesia", "mutate", "frame", "hasty-finalize", "challenge-oldest", "claim-twice", "forge-proofs", "inflate-previous", "replay", "front-run", "forge-challenge", "spoof", "wash-trade"]
         let strategy: ByzantineStrategy
         switch name {
         case "equivocate": strategy = .equivocate
@@ -492,6 +492,8 @@ private struct Parser {
         case "replay": strategy = .replay
         case "front-run": strategy = .frontRun
         case "forge-challenge": strategy = .forgeChallenge
+        case "spoof": strategy = .spoof
+        case "wash-trade": strategy = .washTrade
         default:
             throw reader.error(doNode, "unknown Byzantine strategy '\(name)' (expected one of: \(names.joined(separator: ", ")))")
         }

@@ -106,7 +106,7 @@ import Testing
         ("finalize-early", 202), ("accept-older-challenge", 190), ("pay-twice", 106), ("trust-evidence", 12), ("short-compensation", 18),
         ("node-overspends", 1), ("no-anti-entropy", 1), ("unbacked-receipts", 1), ("challenge-with-oldest", 279), ("never-exit", 16),
         ("never-finalize", 5), ("never-slash", 13), ("orderbook-fill-beyond-remaining", 2), ("orderbook-ignore-limit", 2),
-        ("orderbook-cancel-keeps-escrow", 2), ("orderbook-non-uniform-batch", 37),
+        ("orderbook-cancel-keeps-escrow", 2), ("orderbook-non-uniform-batch", 37), ("orderbook-self-trade", 2),
     ]
 
     /// Lab bugs the fuzzer found stay fixed: each of these scenarios (shrunk from a finding)

@@ -257,7 +257,7 @@ public struct OrderBookState: ApplicationState {
         while filled < Self.fillsPerOperationMax, let order = orders[taker], order.lots > 0,
             let top = book(order.side.opposite, market.id).first, let maker = orders[top]
         {
-            if maker.expired(at: height) || maker.owner == order.owner {
+            if maker.expired(at: height) || (maker.owner == order.owner && !bugs.contains(.orderBookSelfTrade)) {
                 unrest(top)
                 close(top, accounts: &accounts)
                 continue

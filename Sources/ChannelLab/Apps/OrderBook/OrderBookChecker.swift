@@ -5,7 +5,8 @@ import ChannelCore
 /// what was right:
 /// - `orderbook-escrow` on every delivery: each account's locked balance is its unreleased
 ///   locks plus what its open orders escrow.
-/// - `orderbook-fills` at the end: each fill within both orders' limit prices, at most what each
+/// - `orderbook-fills` at the end: no continuous fill with one owner on both sides; each fill
+///   within both orders' limit prices, at most what each
 ///   order holds in all, never after the order's cancel in the total order, never at or after
 ///   its expiry, with fees of ceil(notional × bps ÷ 10⁴) (maker and taker named by arrival);
 ///   every refusal of an honest participant's order-book operation a concurrent conflict.
@@ -71,6 +72,9 @@ final class OrderBookChecker: ApplicationChecker {
             let (sellLimit, sellLots, sellExpiry) = Self.terms(sell, market)
             if fill.price > buyLimit || fill.price < sellLimit {
                 report(.orderBookFills, [fill.buy, fill.sell], "fill at \(fill.price) outside the limits: buy \(buyLimit), sell \(sellLimit)")
+            }
+            if fill.round == nil, fill.buyer == fill.seller {
+                report(.orderBookFills, [fill.buy, fill.sell], "participant \(fill.buyer) traded with itself in a continuous market (self-trade prevention cancels its resting order)")
             }
             filledLots[fill.buy, default: 0] += fill.lots
             filledLots[fill.sell, default: 0] += fill.lots
