@@ -42,7 +42,8 @@ public enum Invariant: String, CaseIterable, Sendable, Codable {
     /// An equivocator whose exposure (what its losing halves owe honest victims) stays within
     /// its slashed bond compensates every victim in full; beyond the bond, pro rata.
     case compensation
-    /// Order book: every fill respects both orders' limit prices, never exceeds what an order
+    /// Order book: no continuous fill has one owner on both sides; every fill respects both
+    /// orders' limit prices, never exceeds what an order
     /// holds, never follows the order's cancel in the total order or its expiry, and charges
     /// fees of ceil(notional × bps ÷ 10⁴); every honest refusal is a concurrent conflict.
     case orderBookFills = "orderbook-fills"
