@@ -56,6 +56,16 @@ func parseShard(_ shard: String?) throws -> (index: Int, count: Int) {
     return (parts[0], parts[1])
 }
 
+/// Parses `--seeds A..B` (A <= B, at most `countMax` seeds); exit 2 otherwise.
+func parseSeeds(_ text: String, countMax: UInt64) throws -> ClosedRange<UInt64> {
+    let bounds = text.split(separator: ".", omittingEmptySubsequences: true).compactMap { UInt64($0) }
+    guard text.contains(".."), bounds.count == 2, bounds[0] <= bounds[1], bounds[1] - bounds[0] < countMax else {
+        printError("--seeds needs A..B with A <= B (at most \(countMax) seeds), got '\(text)'")
+        throw ExitCode(2)
+    }
+    return bounds[0]...bounds[1]
+}
+
 /// Refuses (exit 2) any plant name that is not listed by `--list-plants`.
 func requireKnownPlants(_ names: [String]) throws {
     for name in names where !Plants.named.contains(where: { $0.name == name }) {

@@ -21,14 +21,10 @@ struct Experiment: ParsableCommand {
             printError("unknown experiment '\(name)' (known: front-running)")
             Foundation.exit(2)
         }
-        let bounds = seeds.split(separator: ".", omittingEmptySubsequences: true).compactMap { UInt64($0) }
-        guard bounds.count == 2, seeds.contains(".."), bounds[0] >= 1, bounds[0] <= bounds[1], bounds[1] - bounds[0] < UInt64(FrontRunningExperiment.seedsMax) else {
-            printError("--seeds must be A..B with 1 <= A <= B and at most \(FrontRunningExperiment.seedsMax) seeds")
-            Foundation.exit(2)
-        }
+        let range = try parseSeeds(seeds, countMax: UInt64(FrontRunningExperiment.seedsMax))
         let rows: [FrontRunningExperiment.Row]
         do {
-            rows = try FrontRunningExperiment.run(seeds: bounds[0]...bounds[1]) { rule, seed in
+            rows = try FrontRunningExperiment.run(seeds: range) { rule, seed in
                 if !json { FileHandle.standardError.write(Data("\r\(rule) seed \(seed)".utf8)) }
             }
         } catch {

@@ -54,11 +54,7 @@ struct Fuzz: ParsableCommand {
             throw ExitCode(2)
         }
         let seeds = self.seeds ?? "1..100"
-        let bounds = seeds.split(separator: ".", omittingEmptySubsequences: true).compactMap { UInt64($0) }
-        guard seeds.contains(".."), bounds.count == 2, bounds[0] <= bounds[1], bounds[1] - bounds[0] < 100_000_000 else {
-            printError("--seeds needs A..B with A <= B (at most 100000000 seeds), got '\(seeds)'")
-            throw ExitCode(2)
-        }
+        let range = try parseSeeds(seeds, countMax: 100_000_000)
         if let timeBudget, !(timeBudget.isFinite && timeBudget > 0) {
             printError("--time-budget must be a positive number of seconds, got \(timeBudget)")
             throw ExitCode(2)
@@ -93,7 +89,6 @@ struct Fuzz: ParsableCommand {
             if counts.failures > 0 { throw ExitCode(1) }
             return
         }
-        let range = bounds[0]...bounds[1]
         let mine = Campaign.shard(range, index: shardIndex, count: shardCount)
         let done = try database?.done() ?? []
         let todo = mine.filter { !done.contains($0) }

@@ -15,6 +15,13 @@ public enum OrderBook: ChannelApplication {
     public static let orderLeafTag: UInt8 = 0x4F
     public static let marketLeafTag: UInt8 = 0x4D
 
+    /// The payload kinds, by wire tag.
+    public enum Kind: UInt8, CaseIterable, Sendable {
+        case place = 0x10
+        case cancel = 0x11
+        case market = 0x12
+    }
+
     /// Buy (bid) or sell (ask).
     public enum Side: UInt8, Hashable, Sendable, CaseIterable {
         case buy = 0
@@ -36,9 +43,10 @@ public enum OrderBook: ChannelApplication {
         case market(market: UInt32, side: Side, amount: Amount, worstPrice: Amount)
     }
 
-    public static func decode(kind: UInt8, from reader: inout ByteReader) throws(WireError) -> Operation {
+    public static func decode(kind byte: UInt8, from reader: inout ByteReader) throws(WireError) -> Operation {
+        guard let kind = Kind(rawValue: byte) else { throw .unknownPayloadKind(byte) }
         switch kind {
-        case 0x10:
+        case .place:
             let market = try reader.u32(field: "place.market")
             let side = try side(&reader, field: "place.side")
             let price = try reader.amount(field: "place.price")
@@ -47,16 +55,14 @@ public enum OrderBook: ChannelApplication {
             let flags = try reader.u8(field: "place.flags")
             guard flags <= 1 else { throw .invalidField(field: "place.flags", reason: "only bit 0 (post-only) may be set") }
             return .place(market: market, side: side, price: price, amount: amount, expiry: expiry, postOnly: flags == 1)
-        case 0x11:
+        case .cancel:
             return .cancel(order: try reader.digest(field: "cancel.order"))
-        case 0x12:
+        case .market:
             let market = try reader.u32(field: "market.market")
             let side = try side(&reader, field: "market.side")
             let amount = try reader.amount(field: "market.amount")
             let worst = try reader.amount(field: "market.worstPrice")
             return .market(market: market, side: side, amount: amount, worstPrice: worst)
-        default:
-            throw .unknownPayloadKind(kind)
         }
     }
 
@@ -76,16 +82,16 @@ public enum OrderBook: ChannelApplication {
             out.appendBigEndian(amount)
             out.appendBigEndian(expiry)
             out.append(postOnly ? 1 : 0)
-            return ApplicationPayload(kind: 0x10, body: out)
+            return ApplicationPayload(kind: Kind.place.rawValue, body: out)
         case let .cancel(order):
             order.appendBytes(to: &out)
-            return ApplicationPayload(kind: 0x11, body: out)
+            return ApplicationPayload(kind: Kind.cancel.rawValue, body: out)
         case let .market(market, side, amount, worst):
             out.appendBigEndian(market)
             out.append(side.rawValue)
             out.appendBigEndian(amount)
             out.appendBigEndian(worst)
-            return ApplicationPayload(kind: 0x12, body: out)
+            return ApplicationPayload(kind: Kind.market.rawValue, body: out)
         }
     }
 }

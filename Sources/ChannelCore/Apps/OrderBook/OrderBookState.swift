@@ -88,18 +88,18 @@ public struct OrderBookState: ApplicationState {
     /// Most operations one batch round of one market takes (the rest are refused as book full).
     public static let roundOperationsMax = 4096
 
-    public private(set) var orders: [OperationID: Order] = [:]
+    public internal(set) var orders: [OperationID: Order] = [:]
     /// Ids of orders that were open once and are not any more.
-    public private(set) var closed: Set<OperationID> = []
+    public internal(set) var closed: Set<OperationID> = []
     /// Per market, resting order ids in priority order: bids by price descending, asks by price
     /// ascending, then arrival.
-    private(set) var bids: [UInt32: [OperationID]] = [:]
-    private(set) var asks: [UInt32: [OperationID]] = [:]
-    private(set) var pending: [UInt32: PendingRound] = [:]
-    public private(set) var fills: [Fill] = []
-    public private(set) var clearings: [Clearing] = []
-    private(set) var nextArrival: UInt64 = 0
-    private var ordersMix: UInt128 = 0
+    var bids: [UInt32: [OperationID]] = [:]
+    var asks: [UInt32: [OperationID]] = [:]
+    var pending: [UInt32: PendingRound] = [:]
+    public internal(set) var fills: [Fill] = []
+    public internal(set) var clearings: [Clearing] = []
+    var nextArrival: UInt64 = 0
+    var ordersMix: UInt128 = 0
 
     enum Undo: Sendable {
         case order(OperationID, Order?)
@@ -111,9 +111,9 @@ public struct OrderBookState: ApplicationState {
         case clearing
         case arrival
     }
-    private var undo: [Undo]? = []
+    var undo: [Undo]? = []
     /// Planted bugs of the operation being applied (tests and the lab only).
-    private var bugs: PlantedBugs = []
+    var bugs: PlantedBugs = []
 
     public init(config: OrderBookConfig) { self.config = config }
 
@@ -158,7 +158,7 @@ public struct OrderBookState: ApplicationState {
         return refusal?.rejection(kind: payload.kind)
     }
 
-    private mutating func place(
+    mutating func place(
         _ op: SignedOperation, market id: UInt32, side: OrderBook.Side, price: Amount, amount: Amount, expiry: UInt64, postOnly: Bool,
         immediate: Bool, context: ApplyContext, accounts: inout ApplicationAccounts
     ) -> OrderBookRejection? {
@@ -223,7 +223,7 @@ public struct OrderBookState: ApplicationState {
         return nil
     }
 
-    private mutating func cancel(_ op: SignedOperation, _ id: OperationID, context: ApplyContext, accounts: inout ApplicationAccounts) -> OrderBookRejection? {
+    mutating func cancel(_ op: SignedOperation, _ id: OperationID, context: ApplyContext, accounts: inout ApplicationAccounts) -> OrderBookRejection? {
         // Housekeeping first (as for a placement): the market's earlier round clears.
         if let order = orders[id], let market = config.market(order.market) {
             settleRounds(before: roundOf(market, context), market: market, at: op.id, accounts: &accounts)
@@ -252,7 +252,7 @@ public struct OrderBookState: ApplicationState {
     /// Matches the taker against the opposite side, best price first, then arrival; each fill
     /// at the resting order's price. Expired resting orders met on the way are closed, and a
     /// resting order of the taker's own owner is cancelled (self-trade prevention).
-    private mutating func match(_ taker: OperationID, market: Market, height: UInt64, accounts: inout ApplicationAccounts) {
+    mutating func match(_ taker: OperationID, market: Market, height: UInt64, accounts: inout ApplicationAccounts) {
         var filled = 0
         while filled < Self.fillsPerOperationMax, let order = orders[taker], order.lots > 0,
             let top = book(order.side.opposite, market.id).first, let maker = orders[top]
@@ -278,7 +278,7 @@ public struct OrderBookState: ApplicationState {
     /// Moves one fill's value: the buyer's escrow pays the notional and its fee, the seller's
     /// escrow pays the base; the seller receives the notional less its fee, the fee recipient
     /// both fees. Maker fee for the maker, taker fee for the other.
-    private mutating func fill(
+    mutating func fill(
         buy: OperationID, sell: OperationID, lots: Amount, price: Amount, maker: OperationID, round: UInt64?, at: OperationID, height: UInt64,
         market: Market, accounts: inout ApplicationAccounts
     ) {
@@ -314,347 +314,5 @@ public struct OrderBookState: ApplicationState {
                 market: market.id, buy: buy, sell: sell, buyer: buyer.owner, seller: seller.owner, price: price, lots: lots,
                 buyerFee: buyerFee, sellerFee: sellerFee, maker: maker, round: round, at: at, height: height))
         undo?.append(.fill)
-    }
-
-    // MARK: Batch auctions
-
-    /// The batch round of an operation of `market` at its depth; `nil` in a continuous market.
-    private func roundOf(_ market: Market, _ context: ApplyContext) -> UInt64? {
-        guard case let .batch(width) = market.matching else { return nil }
-        return context.depth / width
-    }
-
-    private mutating func note(_ id: OperationID, round: UInt64, market: UInt32, height: UInt64) {
-        let old = pending[market]
-        var round = old.flatMap { $0.round == round ? $0 : nil } ?? PendingRound(round: round, operations: [], chainHeight: 0)
-        round.operations.append(id)
-        round.chainHeight = max(round.chainHeight, height)
-        undo?.append(.pending(market, old))
-        pending[market] = round
-    }
-
-    /// Clears the market's waiting round if it is earlier than `round` (`nil`: none pending).
-    private mutating func settleRounds(before round: UInt64?, market: Market, at trigger: OperationID, accounts: inout ApplicationAccounts) {
-        guard let round, let waiting = pending[market.id], waiting.round < round else { return }
-        undo?.append(.pending(market.id, waiting))
-        pending[market.id] = nil
-        clear(waiting, market: market, at: trigger, accounts: &accounts)
-    }
-
-    /// The uniform-price auction of one round (docs/apps/orderbook.md, "Batch auctions").
-    private mutating func clear(_ round: PendingRound, market: Market, at trigger: OperationID, accounts: inout ApplicationAccounts) {
-        // Expired resting orders leave first; the round's orders were checked when placed.
-        for side in OrderBook.Side.allCases {
-            for id in book(side, market.id) where orders[id]!.expired(at: round.chainHeight) {
-                unrest(id)
-                close(id, accounts: &accounts)
-            }
-        }
-        let waitingIDs = orders.values.filter { $0.market == market.id && $0.waiting }.sorted { $0.arrival < $1.arrival }.map(\.id)
-        let buys = (book(.buy, market.id) + waitingIDs.filter { orders[$0]!.side == .buy }).map { orders[$0]! }
-        let sells = (book(.sell, market.id) + waitingIDs.filter { orders[$0]!.side == .sell }).map { orders[$0]! }
-        let seed = Self.roundSeed(round.operations)
-        let reference = clearings.last(where: { $0.market == market.id })?.price
-        if let (price, volume) = Self.clearingPrice(buys: buys.map { ($0.price, $0.lots) }, sells: sells.map { ($0.price, $0.lots) }, reference: reference) {
-            let buyLots = Self.allocate(buys, volume: volume, better: { $0 > price }, at: price, seed: seed)
-            let sellLots = Self.allocate(sells, volume: volume, better: { $0 < price }, at: price, seed: seed)
-            // Pair buyers and sellers in priority order (price, then arrival) into fills.
-            let buyQueue = buys.indices.filter { buyLots[$0] > 0 }.sorted { Self.priority(buys[$0], buys[$1]) }
-            let sellQueue = sells.indices.filter { sellLots[$0] > 0 }.sorted { Self.priority(sells[$0], sells[$1]) }
-            var b = 0
-            var s = 0
-            var leftBuy = buyQueue.first.map { buyLots[$0] } ?? 0
-            var leftSell = sellQueue.first.map { sellLots[$0] } ?? 0
-            while b < buyQueue.count, s < sellQueue.count {
-                let lots = min(leftBuy, leftSell)
-                let buy = buys[buyQueue[b]]
-                let sell = sells[sellQueue[s]]
-                let maker = buy.arrival < sell.arrival ? buy.id : sell.id
-                let pairPrice = bugs.contains(.orderBookNonUniformBatch) ? (maker == buy.id ? buy.price : sell.price) : price
-                fill(
-                    buy: buy.id, sell: sell.id, lots: lots, price: pairPrice, maker: maker, round: round.round, at: trigger, height: round.chainHeight,
-                    market: market, accounts: &accounts)
-                leftBuy -= lots
-                leftSell -= lots
-                if leftBuy == 0 {
-                    b += 1
-                    if b < buyQueue.count { leftBuy = buyLots[buyQueue[b]] }
-                }
-                if leftSell == 0 {
-                    s += 1
-                    if s < sellQueue.count { leftSell = sellLots[sellQueue[s]] }
-                }
-            }
-            precondition(b == buyQueue.count && s == sellQueue.count, "both sides execute the same volume")
-            clearings.append(
-                Clearing(
-                    market: market.id, round: round.round, price: price, lots: volume,
-                    bids: buys.map { PriceLevel(price: $0.price, lots: $0.lots) }, asks: sells.map { PriceLevel(price: $0.price, lots: $0.lots) },
-                    reference: reference))
-            undo?.append(.clearing)
-        }
-        // Filled orders close; the round's unfilled limit orders rest, market orders drop.
-        for side in OrderBook.Side.allCases {
-            for id in book(side, market.id) where orders[id]!.lots == 0 {
-                unrest(id)
-                close(id, accounts: &accounts)
-            }
-        }
-        for id in waitingIDs {
-            var order = orders[id]!
-            if order.lots == 0 || order.immediate {
-                close(id, accounts: &accounts)
-            } else {
-                order.waiting = false
-                setOrder(id, order)
-                rest(id)
-            }
-        }
-    }
-
-    /// Price priority, then arrival.
-    static func priority(_ a: Order, _ b: Order) -> Bool {
-        if a.price != b.price { return a.side == .buy ? a.price > b.price : a.price < b.price }
-        return a.arrival < b.arrival
-    }
-
-    /// The uniform clearing price and volume in lots, or `nil` when nothing crosses. Among the
-    /// orders' limit prices (ascending): the most volume; then the least imbalance
-    /// |demand − supply|; then the closest to `reference` (the market's last clearing price,
-    /// if any); then the lowest price (as BNB Beacon Chain's and Quedex's call auctions).
-    public static func clearingPrice(
-        buys: [(price: Amount, lots: Amount)], sells: [(price: Amount, lots: Amount)], reference: Amount? = nil
-    ) -> (price: Amount, volume: Amount)? {
-        let prices = Set(buys.map(\.price) + sells.map(\.price)).sorted()
-        var best: (price: Amount, volume: Amount, imbalance: Amount, distance: Amount)?
-        for price in prices {
-            let demand = buys.reduce(Amount(0)) { $1.price >= price ? $0 + $1.lots : $0 }
-            let supply = sells.reduce(Amount(0)) { $1.price <= price ? $0 + $1.lots : $0 }
-            let volume = min(demand, supply)
-            guard volume > 0 else { continue }
-            let imbalance = demand > supply ? demand - supply : supply - demand
-            let distance = reference.map { price > $0 ? price - $0 : $0 - price } ?? 0
-            if let current = best {
-                if current.volume != volume {
-                    if current.volume > volume { continue }
-                } else if current.imbalance != imbalance {
-                    if current.imbalance < imbalance { continue }
-                } else if current.distance <= distance {
-                    continue  // equal distance: the lower price, seen first, stays
-                }
-            }
-            best = (price, volume, imbalance, distance)
-        }
-        return best.map { ($0.price, $0.volume) }
-    }
-
-    /// Lots each order executes: better-priced orders in full (by price, then arrival); at the
-    /// marginal price, resting orders of earlier rounds in full by arrival, then the round's
-    /// own orders pro rata (rounded down), the remaining lots one each in the order of
-    /// `H(seed ‖ order id)`, skipping orders already full. Within a round, who arrived first
-    /// buys nothing: the hash of the whole round decides, and no author controls it alone.
-    static func allocate(_ side: [Order], volume: Amount, better: (Amount) -> Bool, at price: Amount, seed: Digest32) -> [Amount] {
-        var lots = [Amount](repeating: 0, count: side.count)
-        var left = volume
-        let first = side.indices.filter { better(side[$0].price) || (side[$0].price == price && !side[$0].waiting) }
-            .sorted { priority(side[$0], side[$1]) }
-        for index in first {
-            let take = min(left, side[index].lots)
-            lots[index] = take
-            left -= take
-        }
-        let level = side.indices.filter { side[$0].price == price && side[$0].waiting }
-        let levelLots = level.reduce(Amount(0)) { $0 + side[$1].lots }
-        guard left > 0, levelLots > 0 else { return lots }
-        if left >= levelLots {
-            for index in level { lots[index] = side[index].lots }
-            return lots
-        }
-        var given = Amount(0)
-        for index in level {
-            let share = left.multipliedFullWidth(by: side[index].lots)
-            let part = levelLots.dividingFullWidth(share).quotient
-            lots[index] = part
-            given += part
-        }
-        let order = level.sorted { tieKey(seed, side[$0].id) < tieKey(seed, side[$1].id) }
-        var remainder = left - given
-        while remainder > 0 {
-            for index in order where remainder > 0 && lots[index] < side[index].lots {
-                lots[index] += 1
-                remainder -= 1
-            }
-        }
-        return lots
-    }
-
-    /// The tie-break seed of a round: BLAKE2b over every operation id of the round, sorted.
-    public static func roundSeed(_ ids: [OperationID]) -> Digest32 {
-        var input = [UInt8]()
-        for id in ids.sorted() { id.appendBytes(to: &input) }
-        return Blake2b.hash256(domain: .orderBookRound, input)
-    }
-
-    static func tieKey(_ seed: Digest32, _ id: OperationID) -> Digest32 {
-        var input = [UInt8]()
-        seed.appendBytes(to: &input)
-        id.appendBytes(to: &input)
-        return Blake2b.hash256(domain: .orderBookRound, input)
-    }
-
-    // MARK: Book and order storage
-
-    private func book(_ side: OrderBook.Side, _ market: UInt32) -> [OperationID] {
-        (side == .buy ? bids[market] : asks[market]) ?? []
-    }
-
-    /// Inserts a resting order at its priority position.
-    private mutating func rest(_ id: OperationID) {
-        let order = orders[id]!
-        let list = book(order.side, order.market)
-        var low = 0
-        var high = list.count
-        while low < high {
-            let mid = (low + high) / 2
-            if Self.priority(orders[list[mid]]!, order) { low = mid + 1 } else { high = mid }
-        }
-        insert(id, at: low, order.side, order.market)
-        undo?.append(.bookInsert(order.market, order.side, low))
-    }
-
-    private mutating func unrest(_ id: OperationID) {
-        let order = orders[id]!
-        let index = book(order.side, order.market).firstIndex(of: id)!
-        remove(at: index, order.side, order.market)
-        undo?.append(.bookRemove(order.market, order.side, index, id))
-    }
-
-    /// Edits a book side in place (no copy of the array).
-    private mutating func insert(_ id: OperationID, at index: Int, _ side: OrderBook.Side, _ market: UInt32) {
-        if side == .buy { bids[market, default: []].insert(id, at: index) } else { asks[market, default: []].insert(id, at: index) }
-    }
-
-    private mutating func remove(at index: Int, _ side: OrderBook.Side, _ market: UInt32) {
-        if side == .buy {
-            bids[market]!.remove(at: index)
-            if bids[market]!.isEmpty { bids[market] = nil }
-        } else {
-            asks[market]!.remove(at: index)
-            if asks[market]!.isEmpty { asks[market] = nil }
-        }
-    }
-
-    /// Closes an order (filled, cancelled, expired or dropped): its escrow goes back.
-    private mutating func close(_ id: OperationID, accounts: inout ApplicationAccounts) {
-        let order = orders[id]!
-        if order.escrow > 0 {
-            let market = config.market(order.market)!
-            accounts.release(order.owner, order.side == .buy ? market.quote : market.base, order.escrow)
-        }
-        setOrder(id, nil)
-        closed.insert(id)
-        undo?.append(.closed(id))
-    }
-
-    private mutating func setOrder(_ id: OperationID, _ new: Order?) {
-        let old = orders[id]
-        undo?.append(.order(id, old))
-        if let old { ordersMix &-= Self.mix(old) }
-        orders[id] = new
-        if let new { ordersMix &+= Self.mix(new) }
-    }
-
-    // MARK: Undo
-
-    public mutating func undoLast() {
-        guard let record = undo?.popLast() else { preconditionFailure("nothing to undo") }
-        switch record {
-        case let .order(id, old):
-            if let current = orders[id] { ordersMix &-= Self.mix(current) }
-            orders[id] = old
-            if let old { ordersMix &+= Self.mix(old) }
-        case let .closed(id): closed.remove(id)
-        case let .bookInsert(market, side, index): remove(at: index, side, market)
-        case let .bookRemove(market, side, index, id): insert(id, at: index, side, market)
-        case let .pending(market, old): pending[market] = old
-        case .fill: fills.removeLast()
-        case .clearing: clearings.removeLast()
-        case .arrival: nextArrival -= 1
-        }
-    }
-
-    public mutating func forgetOldest(_ count: Int) {
-        guard undo != nil else { return }
-        precondition(count <= undo!.count)
-        undo!.removeFirst(count)
-    }
-
-    // MARK: Commitment
-
-    public func stateLeaves() -> [[UInt8]] {
-        var leaves = [[UInt8]]()
-        for id in orders.keys.sorted() {
-            let order = orders[id]!
-            var leaf: [UInt8] = [OrderBook.orderLeafTag]
-            id.appendBytes(to: &leaf)
-            leaf.appendBigEndian(order.owner)
-            leaf.appendBigEndian(order.market)
-            leaf.append(order.side.rawValue)
-            leaf.appendBigEndian(order.price)
-            leaf.appendBigEndian(order.lots)
-            leaf.appendBigEndian(order.escrow)
-            leaf.appendBigEndian(order.arrival)
-            leaf.appendBigEndian(order.expiry)
-            leaf.append((order.postOnly ? 1 : 0) | (order.immediate ? 2 : 0) | (order.waiting ? 4 : 0))
-            leaf.appendBigEndian(order.round)
-            leaves.append(leaf)
-        }
-        for market in config.markets {
-            let marketFills = fills.lazy.filter { $0.market == market.id }
-            let count = UInt64(marketFills.count)
-            let round = pending[market.id]
-            guard count > 0 || round != nil else { continue }
-            var leaf: [UInt8] = [OrderBook.marketLeafTag]
-            leaf.appendBigEndian(market.id)
-            leaf.appendBigEndian(count)
-            leaf.appendBigEndian(marketFills.reduce(Amount(0)) { $0 + $1.lots })
-            leaf.appendBigEndian(round?.round ?? 0)
-            leaf.appendBigEndian(UInt32(round?.operations.count ?? 0))
-            leaves.append(leaf)
-        }
-        return leaves
-    }
-
-    /// Escrow still held per account, from the open orders.
-    public func escrowed() -> [AccountKey: Amount] {
-        var out = [AccountKey: Amount]()
-        for order in orders.values where order.escrow > 0 {
-            let market = config.market(order.market)!
-            out[AccountKey(participant: order.owner, token: order.side == .buy ? market.quote : market.base), default: 0] += order.escrow
-        }
-        return out
-    }
-
-    /// The order book holds no pooled value: escrows stay in the owners' accounts (locked).
-    public func pooled() -> [TokenID: Int128] { [:] }
-
-    public var fingerprint: UInt128 {
-        var mix = Mix128(tag: 0x4F)
-        mix.add(UInt64(fills.count))
-        mix.add(UInt64(clearings.count))
-        mix.add(nextArrival)
-        return ordersMix &+ mix.value
-    }
-
-    static func mix(_ order: Order) -> UInt128 {
-        var mix = Mix128(tag: 0x6F)
-        mix.add(order.id.w0)
-        mix.add(order.id.w1)
-        mix.add(order.id.w2)
-        mix.add(order.id.w3)
-        mix.addWide(Int128(order.lots))
-        mix.addWide(Int128(order.escrow))
-        mix.add(order.waiting ? 1 : 0)
-        return mix.value
     }
 }
