@@ -44,6 +44,11 @@ public protocol ChannelApplication {
     static func decode(kind: UInt8, from reader: inout ByteReader) throws(WireError) -> Operation
     /// The canonical payload of `operation`.
     static func payload(_ operation: Operation) -> ApplicationPayload
+    /// The application's domain separation tags (for the hashes it computes).
+    static var domainTags: [DomainTag] { get }
+    /// Its planted bugs (bits from `PlantedBugs.applicationBitsFrom` up, distinct from every
+    /// other application's), by name, with one line on what each breaks.
+    static var plants: [(name: String, bug: PlantedBugs, summary: String)] { get }
 }
 
 extension ChannelApplication {

@@ -99,24 +99,47 @@ public enum Blake2b {
 }
 
 /// Domain separation tags. Each kind of signed or hashed object has its own tag so that
-/// bytes meant as one kind can never be replayed as another.
-public enum DomainTag: String, Sendable, CaseIterable {
+/// bytes meant as one kind can never be replayed as another. The channel's own are below; an
+/// application registers its own (`ChannelApplication.domainTags`, in its folder), each
+/// `chanlab/<what>/v<n>` and distinct from every other (checked by `allCases`' tests).
+public struct DomainTag: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
+    /// The tag's bytes (UTF-8), at most 255.
+    public let rawValue: String
+
+    /// A registered tag of this name, or `nil`.
+    public init?(rawValue: String) {
+        guard Self.allCases.contains(where: { $0.rawValue == rawValue }) else { return nil }
+        self.rawValue = rawValue
+    }
+
+    /// A tag to register (a channel's own, or an application's in its folder).
+    public init(registering tag: String) {
+        precondition(tag.hasPrefix("chanlab/") && tag.utf8.count <= 255, "a domain tag is chanlab/... and at most 255 bytes")
+        rawValue = tag
+    }
+
+    public var description: String { rawValue }
+
     /// Operation id: the digest of the canonical unsigned operation bytes.
-    case operationID = "chanlab/op-id/v1"
+    public static let operationID = DomainTag(registering: "chanlab/op-id/v1")
     /// The digest an author signs: channel id and operation id.
-    case operationSignature = "chanlab/op-sig/v1"
+    public static let operationSignature = DomainTag(registering: "chanlab/op-sig/v1")
     /// A deposit receipt signed by the channel's funding key.
-    case depositReceipt = "chanlab/deposit-receipt/v1"
+    public static let depositReceipt = DomainTag(registering: "chanlab/deposit-receipt/v1")
     /// A chain-time anchor (block height) signed by the channel's funding key.
-    case chainAnchor = "chanlab/chain-anchor/v1"
+    public static let chainAnchor = DomainTag(registering: "chanlab/chain-anchor/v1")
     /// Deterministic key derivation from a seed and a participant index.
-    case keyDerivation = "chanlab/key/v1"
+    public static let keyDerivation = DomainTag(registering: "chanlab/key/v1")
     /// A checkpoint (state root, version, heads) signed by participants.
-    case checkpoint = "chanlab/checkpoint/v1"
+    public static let checkpoint = DomainTag(registering: "chanlab/checkpoint/v1")
     /// Channel id derivation in the lab.
-    case channelID = "chanlab/channel-id/v1"
+    public static let channelID = DomainTag(registering: "chanlab/channel-id/v1")
     /// A replica's rejection records, in id order (`Replica.rejectionsDigest`).
-    case rejections = "chanlab/rejections/v1"
-    /// The order book's tie-break seed of one batch round: every operation id of the round.
-    case orderBookRound = "chanlab/orderbook-round/v1"
+    public static let rejections = DomainTag(registering: "chanlab/rejections/v1")
+
+    /// The channel's own tags.
+    public static let channel: [DomainTag] = [.operationID, .operationSignature, .depositReceipt, .chainAnchor, .keyDerivation, .checkpoint, .channelID, .rejections]
+
+    /// Every registered tag: the channel's own, then each application's.
+    public static var allCases: [DomainTag] { channel + ApplicationRegistry.all.flatMap { $0.domainTags } }
 }

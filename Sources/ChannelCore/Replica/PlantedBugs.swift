@@ -30,23 +30,21 @@ public struct PlantedBugs: OptionSet, Sendable, Hashable {
     /// in `named`; the replica's property tests show that they catch it.
     public static let nameArrivalOrderPredecessor = PlantedBugs(rawValue: 1 << 8)
 
-    /// Order book: a maker fills one lot more than it holds when the taker wants more.
-    public static let orderBookFillBeyondRemaining = PlantedBugs(rawValue: 1 << 9)
-    /// Order book: a sell taker matches bids below its limit price.
-    public static let orderBookIgnoreLimit = PlantedBugs(rawValue: 1 << 10)
-    /// Order book: a cancel closes the order but keeps its escrow locked.
-    public static let orderBookCancelKeepsEscrow = PlantedBugs(rawValue: 1 << 11)
-    /// Order book: a batch round fills each pair at the maker's limit instead of the round's
-    /// one clearing price.
-    public static let orderBookNonUniformBatch = PlantedBugs(rawValue: 1 << 12)
-    /// Order book: a taker fills its own author's resting orders (no self-trade prevention).
-    public static let orderBookSelfTrade = PlantedBugs(rawValue: 1 << 13)
-
     /// What operation signatures cover with these bugs switched in.
     public var signatureScope: SignatureScope { contains(.signWithoutChannelID) ? .channelOmitted : .channelBound }
 
-    /// Every planted bug with its name, for listings and command-line flags.
-    public static let named: [(name: String, bug: PlantedBugs)] = [
+    /// Every planted bug with its name, for listings and command-line flags: the channel's
+    /// own, then each application's (`ChannelApplication.plants`).
+    public static var named: [(name: String, bug: PlantedBugs)] {
+        channel + ApplicationRegistry.all.flatMap { app in app.plants.map { ($0.name, $0.bug) } }
+    }
+
+    /// Bits from here up are the applications' (`ChannelApplication.plants`; each takes its
+    /// own, distinct from every other's).
+    public static let applicationBitsFrom = 9
+
+    /// The channel's own planted bugs with their names.
+    static let channel: [(name: String, bug: PlantedBugs)] = [
         ("merge-in-arrival-order", .mergeInArrivalOrder),
         ("skip-balance-check", .skipBalanceCheck),
         ("credit-without-debit", .creditWithoutDebit),
@@ -55,10 +53,5 @@ public struct PlantedBugs: OptionSet, Sendable, Hashable {
         ("lose-evidence-on-restart", .loseEvidenceOnRestart),
         ("count-locked-twice", .countLockedTwice),
         ("sign-without-channel-id", .signWithoutChannelID),
-        ("orderbook-fill-beyond-remaining", .orderBookFillBeyondRemaining),
-        ("orderbook-ignore-limit", .orderBookIgnoreLimit),
-        ("orderbook-cancel-keeps-escrow", .orderBookCancelKeepsEscrow),
-        ("orderbook-non-uniform-batch", .orderBookNonUniformBatch),
-        ("orderbook-self-trade", .orderBookSelfTrade),
     ]
 }

@@ -103,11 +103,8 @@ public struct CheckpointCursor: Sendable {
     public internal(set) var heads: [OperationID]
     /// The causal closure of `heads`.
     public internal(set) var closure: Set<OperationID>
-    /// The closure in the total order.
-    var order: [OrderKey]
-    /// Journal count before each of `order[undoBase...]` was applied.
-    var undoMarks: [Int]
-    var undoBase: Int
+    /// The closure in the total order, with the undo marks of `state`.
+    var journal: OrderedJournal
     /// The state after the closure, applied in the total order (journaling).
     public internal(set) var state: ChannelState
     /// The ledger of `state`.
@@ -123,24 +120,9 @@ public struct CheckpointCursor: Sendable {
     init(heads: [OperationID], config: ChannelConfig) {
         self.heads = heads
         closure = []
-        order = []
-        undoMarks = []
-        undoBase = 0
+        journal = OrderedJournal(undoOpsMax: CheckpointCursor.undoOpsMax)
         state = ChannelState(config: config, journaling: true)
         extended = false
-    }
-
-    /// First position whose key is not less than `key`.
-    func lowerBound(_ key: OrderKey) -> Int { order.lowerBound(key) }
-
-    mutating func trimUndo() {
-        guard undoMarks.count >= 2 * CheckpointCursor.undoOpsMax else { return }
-        let dropped = undoMarks.count - CheckpointCursor.undoOpsMax
-        let entries = undoMarks[dropped]
-        state.trimJournal(first: entries)
-        undoMarks.removeFirst(dropped)
-        for i in undoMarks.indices { undoMarks[i] -= entries }
-        undoBase += dropped
     }
 }
 
@@ -168,33 +150,24 @@ extension Replica {
                 stack.append(contentsOf: node(id)!.op.preds)
             }
             let keys = added.map { node($0)!.key }.sorted()
-            let position = keys.first.map { base.lowerBound($0) } ?? base.order.count
-            if reached.count == baseHeads.count, position >= base.undoBase {
+            let position = keys.first.map { base.journal.lowerBound($0) } ?? base.journal.count
+            if reached.count == baseHeads.count {
+                // Every added operation merges into the ordered tail, unless the earliest is
+                // older than the undo horizon (then a full replay below).
+                var extendable = true
                 if !keys.isEmpty {
-                    if position < base.order.count {
-                        base.state.revert(toJournalCount: base.undoMarks[position - base.undoBase])
-                        base.undoMarks.removeSubrange((position - base.undoBase)...)
+                    if let tail = base.journal.rollback(to: position, merging: keys, state: &base.state) {
+                        for key in tail { apply(key, to: &base) }
+                        base.closure.formUnion(added)
+                    } else {
+                        extendable = false
                     }
-                    var tail = [OrderKey]()
-                    tail.reserveCapacity(base.order.count - position + keys.count)
-                    var i = position
-                    var j = 0
-                    while i < base.order.count || j < keys.count {
-                        if j == keys.count || (i < base.order.count && base.order[i] < keys[j]) {
-                            tail.append(base.order[i])
-                            i += 1
-                        } else {
-                            tail.append(keys[j])
-                            j += 1
-                        }
-                    }
-                    base.order.removeSubrange(position...)
-                    for key in tail { apply(key, to: &base) }
-                    base.closure.formUnion(added)
                 }
-                base.heads = sortedHeads
-                base.extended = true
-                return base
+                if extendable {
+                    base.heads = sortedHeads
+                    base.extended = true
+                    return base
+                }
             }
         }
         var cursor = CheckpointCursor(heads: sortedHeads, config: config)
@@ -208,10 +181,9 @@ extension Replica {
     }
 
     private func apply(_ key: OrderKey, to cursor: inout CheckpointCursor) {
-        cursor.undoMarks.append(cursor.state.journalCount)
-        cursor.order.append(key)
+        cursor.journal.append(key, journalCount: cursor.state.journalCount)
         let entry = store[Int(key.slot)]
         _ = cursor.state.apply(entry.op, context: entry.context, config: config, bugs: bugs)
-        cursor.trimUndo()
+        cursor.journal.trim(state: &cursor.state)
     }
 }

@@ -28,69 +28,33 @@ extension Replica {
     func merge(keys unsorted: [OrderKey]) {
         guard !unsorted.isEmpty else { return }
         if bugs.contains(.mergeInArrivalOrder) {
-            for key in unsorted {
-                order.append(key)
-                apply(at: order.count - 1)
-                stats.appendedOps += 1
-            }
+            for key in unsorted { applyNext(key, replayed: false) }
             return
         }
         var keys = unsorted.count > 1 ? unsorted.sorted() : unsorted
-        if order.last.map({ $0 < keys[0] }) ?? true {
-            for key in keys {
-                order.append(key)
-                apply(at: order.count - 1)
-                stats.appendedOps += 1
-            }
-            return
-        }
         // Late keys that commute with their tails go in without a rollback; the first that
         // does not, and everything after it, takes the full path.
-        while let first = keys.first, !(order.last.map({ $0 < first }) ?? true), insertCommuting(first) {
+        while let first = keys.first, !journal.sortsLast(first), insertCommuting(first) {
             keys.removeFirst()
         }
         guard let first = keys.first else { return }
-        if order.last.map({ $0 < first }) ?? true {
-            for key in keys {
-                order.append(key)
-                apply(at: order.count - 1)
-                stats.appendedOps += 1
-            }
+        if journal.sortsLast(first) {
+            for key in keys { applyNext(key, replayed: false) }
             return
         }
-        let position = min(lowerBound(first), dirtyFrom)
+        let position = min(journal.lowerBound(first), dirtyFrom)
         dirtyFrom = Int.max
-        if position >= undoBase {
-            // Revert the tail: the journal holds, per applied operation, where its records start.
-            ledger.revert(toJournalCount: undoMarks[position - undoBase])
-            undoMarks.removeSubrange((position - undoBase)...)
+        let tail: [OrderKey]
+        if let merged = journal.rollback(to: position, merging: keys, state: &ledger) {
+            tail = merged
             stats.rollbacks += 1
         } else {
+            // Older than the undo horizon: rebuild from an empty state.
             ledger = ChannelState(config: config, journaling: true)
-            undoMarks.removeAll()
-            undoBase = 0
+            tail = journal.reset(merging: keys)
             stats.rebuilds += 1
         }
-        let from = undoBase + undoMarks.count
-        // Merge the sorted new keys into the tail after `position`.
-        var tail = [OrderKey]()
-        tail.reserveCapacity(order.count - position + keys.count)
-        var i = position
-        var j = 0
-        while i < order.count || j < keys.count {
-            if j == keys.count || (i < order.count && order[i] < keys[j]) {
-                tail.append(order[i])
-                i += 1
-            } else {
-                tail.append(keys[j])
-                j += 1
-            }
-        }
-        order.replaceSubrange(position..., with: tail)
-        for index in from..<order.count {
-            apply(at: index)
-            stats.replayedOps += 1
-        }
+        for key in tail { applyNext(key, replayed: true) }
     }
 
     /// The fast path (see the type's comment): inserts `key` without a rollback when its
@@ -111,11 +75,11 @@ extension Replica {
         case .deposit, .lock, .unlock, .chainAnchor, .application:
             return false
         }
-        let position = lowerBound(key)
-        guard position >= undoBase, position < order.count else { return false }
+        let position = journal.lowerBound(key)
+        guard position >= journal.base, position < journal.count else { return false }
         var credits: Int128 = 0
-        for index in position..<order.count {
-            let slot = Int(order[index].slot)
+        for index in position..<journal.count {
+            let slot = Int(journal.order[index].slot)
             guard !refusedSlots[slot] else { return false }
             let tailOp = store[slot].op
             guard tailOp.author != op.author else { return false }
@@ -126,16 +90,14 @@ extension Replica {
         }
         // Succeeds at its position: the balance there is today's minus what the tail credited.
         guard ledger.accounts.account(op.author, token).balance - credits >= Int128(amount) else { return false }
-        let mark = undoMarks[position - undoBase]
         guard ledger.apply(op, context: node.context, config: config, bugs: bugs) == nil else { return false }
-        order.insert(key, at: position)
-        undoMarks.insert(mark, at: position - undoBase)
+        journal.insertApplied(key, at: position)
         dirtyFrom = min(dirtyFrom, position)
         ledgerRejected[op.id] = nil
         markRefused(slot: Int(key.slot), false)
         stats.commutingInserts += 1
         onApply?(op, nil, ledger.accounts)
-        trimUndo()
+        journal.trim(state: &ledger)
         return true
     }
 
@@ -144,12 +106,13 @@ extension Replica {
         refusedSlots[slot] = refused
     }
 
-    /// Applies `order[index]` to the ledger (which holds the state after `order[..<index]`),
-    /// records its outcome and its undo mark, and trims undo records beyond the horizon.
-    private func apply(at index: Int) {
-        precondition(index == undoBase + undoMarks.count, "operations apply in order")
-        undoMarks.append(ledger.journalCount)
-        let node = store[Int(order[index].slot)]
+    /// Applies `key`'s operation at the end of the order to the ledger (which holds the state
+    /// after every applied operation), records its outcome and its undo mark, and trims undo
+    /// records beyond the horizon.
+    private func applyNext(_ key: OrderKey, replayed: Bool) {
+        journal.append(key, journalCount: ledger.journalCount)
+        if replayed { stats.replayedOps += 1 } else { stats.appendedOps += 1 }
+        let node = store[Int(key.slot)]
         if let rejection = ledger.apply(node.op, context: node.context, config: config, bugs: bugs) {
             ledgerRejected[node.op.id] = rejection
             markRefused(slot: Int(node.slot), true)
@@ -163,24 +126,8 @@ extension Replica {
             markRefused(slot: Int(node.slot), false)
         }
         onApply?(node.op, ledgerRejected[node.op.id], ledger.accounts)
-        trimUndo()
+        journal.trim(state: &ledger)
     }
-
-    /// Forgets undo records beyond the horizon, half of them at a time.
-    private func trimUndo() {
-        if undoMarks.count >= 2 * limits.undoOpsMax {
-            // Forget the oldest half in one step, so trimming is amortised O(1) per operation.
-            let dropped = undoMarks.count - limits.undoOpsMax
-            let entries = undoMarks[dropped]
-            ledger.trimJournal(first: entries)
-            undoMarks.removeFirst(dropped)
-            for i in undoMarks.indices { undoMarks[i] -= entries }
-            undoBase += dropped
-        }
-    }
-
-    /// First position whose key is not less than `key`.
-    private func lowerBound(_ key: OrderKey) -> Int { order.lowerBound(key) }
 
     /// Whether `node` fails, for a reason that is not void, when only its causal past has
     /// applied, in the same total order. The causal past of an accepted operation never

@@ -85,7 +85,7 @@ extension Replica {
     }
 
     /// Accepted operations in the total order the ledger applied them.
-    public var appliedOrder: [OperationID] { order.map(\.id) }
+    public var appliedOrder: [OperationID] { journal.order.map(\.id) }
 
     /// Every refused operation on record, sorted by id: attributable graph rejections and
     /// ledger rejections with their class.

@@ -57,14 +57,12 @@ public final class Replica {
     /// must fetch. Kept incrementally (entries nobody waits for any more are skipped on read).
     var missingSet: Set<OperationID> = []
     // Merge.
-    var order: [OrderKey] = []
-    /// The state after `order[..<undoBase + undoMarks.count]`: the ledger and the enabled
-    /// applications, with one undo journal.
+    /// The applied operations in the total order, with the undo marks of `ledger`.
+    var journal: OrderedJournal
+    /// The state after every operation of `journal`: the ledger and the enabled applications,
+    /// with one undo journal.
     var ledger: ChannelState
     var ledgerRejected: [OperationID: LedgerRejection] = [:]
-    /// `undoMarks[i]` is the journal length before `order[undoBase + i]` applied.
-    var undoMarks: [Int] = []
-    var undoBase = 0
     /// Position from which the undo journal is out of order (after commuting inserts); the
     /// next rollback reverts to here at the latest. `Int.max`: in order.
     var dirtyFrom = Int.max
@@ -94,6 +92,7 @@ public final class Replica {
         self.bugs = bugs
         chains = [[OperationID]](repeating: [], count: config.participants.count)
         ledger = ChannelState(config: config, journaling: true)
+        journal = OrderedJournal(undoOpsMax: limits.undoOpsMax)
     }
 
     /// Decodes wire bytes and receives the operation.

@@ -11,8 +11,8 @@ struct ByzantineActor {
     var encodings = 0
     /// Rules broken (`invalid: broken-rule` cycles through them).
     var rules = 0
-    /// The front-runner's memory (victims seen, inventory to unwind, counts).
-    var frontRun = FrontRunState()
+    /// The memory of each script's application strategy (created at its first action).
+    var applicationStrategies: [ByzantineScript: any ApplicationStrategy] = [:]
     /// Every participant's key, standing for their nodes in a sibling channel (same
     /// participants, same keys): what an honest participant signs there is what `replay`
     /// carries over. The actor signs nothing here with another participant's key.
@@ -59,15 +59,16 @@ struct ByzantineActor {
             return nil
         case .replay:
             return replay(node: node, replica: replica, victim: target, out: &out)
-        case .frontRun:
-            frontRunAct(node: node, replica: replica, out: &out)
-            return nil
-        case .spoof:
-            spoofAct(node: node, replica: replica)
-            return nil
-        case .washTrade:
-            washTradeAct(node: node, replica: replica)
-            return nil
+        case let .application(name):
+            guard let kind = LabApplications.strategy(name) else { preconditionFailure("a loaded script names a registered strategy") }
+            var strategy = applicationStrategies[script] ?? kind.init()
+            let context = StrategyContext(config: config, node: node, replica: replica, script: script, target: target)
+            let outcome = strategy.act(context, rng: &rng, out: &out)
+            applicationStrategies[script] = strategy
+            switch outcome {
+            case let .done(act): return act
+            case let .fallBack(builtIn): return invalid(builtIn, script: script, node: node, key: key, target: target, cites: Array(cites), out: &out)
+            }
         case let .invalid(kind):
             return invalid(kind, script: script, node: node, key: key, target: target, cites: Array(cites), out: &out)
         case .withhold, .offline, .refuseSign, .censor, .hastyFinalize, .challengeOldest, .claimTwice, .forgeProofs, .inflatePrevious, .forgeChallenge:
@@ -89,7 +90,7 @@ struct ByzantineActor {
             out.append(Send(to: node.chainAddress, message: .chainTx(.propose(oldest))))
             node.duty.proposed = oldest
             // And it pushes for finalization at once (a correct contract waits for the window).
-            node.byzantineBehaviour.insert(.hastyFinalize)
+            node.behaviour.chainSide.insert(.hastyFinalize)
             // Attributable when a certificate shows it signed after holding a newer one.
             return node.duty.stalenessProof(against: ParticipantIndex(p), proposed: oldest.checkpoint.version) != nil
                 ? Attributable(participant: p, kind: "stale-proposal") : nil
@@ -200,26 +201,6 @@ struct ByzantineActor {
             let stranger = KeyPair(labSeed: rng.next(), index: 7)
             let author = ParticipantIndex(config.participants.count + 3)
             item = .op(AuthorChain(channel: config.channel, author: author, key: stranger).peek(payload))
-        case .orderOverspend, .foreignCancel:
-            guard let books = config.application(named: OrderBook.name) as? OrderBookConfig, let market = books.markets.first,
-                let replica = node.replica
-            else {
-                return invalid(.overdraft, script: script, node: node, key: key, target: target, cites: cites, out: &out)
-            }
-            let book = replica.state.application(named: OrderBook.name) as? OrderBookState
-            let foreign = book?.orders.values.filter { $0.owner != ParticipantIndex(p) }.map(\.id).min()
-            let payload: Payload
-            if kind == .foreignCancel, let foreign {
-                payload = .orderBook(.cancel(order: foreign))
-            } else {
-                // One lot more than the whole view's quote balance can escrow.
-                let balance = Amount(max(replica.account(ParticipantIndex(p), market.quote).balance, 0))
-                let price = market.tick
-                let lots = balance / (price + market.feePerLotMax(price)) + 1
-                payload = .orderBook(.place(market: market.id, side: .buy, price: price, amount: lots * market.lotSize, expiry: 0, postOnly: false))
-            }
-            guard let op = node.submit(payload) else { return nil }
-            return Attributable(participant: p, kind: "invalid-in-causal-past", ops: [op.id])
         case .overdraft:
             let amount = node.spendable(0) + 1 + Amount(rng.below(100))
             guard let op = node.submit(.transfer(to: target, token: 0, amount: amount)) else { return nil }

@@ -40,13 +40,6 @@ public enum InvalidKind: String, CaseIterable, Hashable, Sendable {
     /// unknown payload kind, truncated), every decoder must drop; three built in memory and
     /// sent decoded (seq 0, amount 0, amount 2^120), the replica's validation must drop.
     case nonCanonical = "non-canonical"
-    /// Order book: a buy order escrowing more quote than the author's view holds (an
-    /// over-fill of its own means: `insufficientBalance` in its causal past): slashable
-    /// evidence. Without a market, an overdraft instead.
-    case orderOverspend = "order-overspend"
-    /// Order book: a cancel of another participant's open order (`orderNotOwned`): slashable
-    /// evidence. Without another's open order in view, an order overspend instead.
-    case foreignCancel = "foreign-cancel"
 }
 
 /// A small-scope mutation of an own outgoing operation (re-signed, so the signature is valid).
@@ -112,24 +105,14 @@ public enum ByzantineStrategy: Hashable, Sendable, CustomStringConvertible {
     /// a bad signature; under the planted bug `sign-without-channel-id` it verifies and frames
     /// the honest target as an equivocator.
     case replay
-    /// Order book: sees another participant's order arrive and submits one of its own on the
-    /// same side ahead of it, at the same graph depth with an id ground to sort first, taking
-    /// the liquidity the victim meant to take; then sells (buys) it back to the victim's
-    /// resting order at the victim's limit (docs/apps/orderbook.md, "Front-running").
-    case frontRun
     /// While a proposal is open: challenges with a checkpoint one version above the proposal
     /// that only the actor signed (below the threshold), with its newest certificate with one
     /// signature bit flipped, and registers its newest certificate again when the contract
     /// already holds that version (a correct contract refuses all three).
     case forgeChallenge
-    /// Order book: a place-and-cancel storm (spoofing): at every action a post-only order of
-    /// 10 lots at the best price of a side, and a cancel of its oldest open order; it never
-    /// means to trade. Breaks no rule (docs/apps/orderbook.md).
-    case spoof
-    /// Order book: wash trading, a buy and a sell crossing each other at every action. In a
-    /// continuous market self-trade prevention cancels its own resting order instead of
-    /// filling it (checked: no continuous fill has one owner on both sides).
-    case washTrade
+    /// A strategy an application brings (docs/apps/): a value registered by its YAML name
+    /// in the application's folder (`LabApplication.strategies`).
+    case application(ApplicationStrategyName)
 
     public var description: String {
         switch self {
@@ -151,11 +134,29 @@ public enum ByzantineStrategy: Hashable, Sendable, CustomStringConvertible {
         case .forgeProofs: return "forge-proofs"
         case .inflatePrevious: return "inflate-previous"
         case .replay: return "replay"
-        case .frontRun: return "front-run"
         case .forgeChallenge: return "forge-challenge"
-        case .spoof: return "spoof"
-        case .washTrade: return "wash-trade"
+        case let .application(name): return name.description
         }
+    }
+
+    /// The lab's own strategies without parameters, by YAML name (`do: <name>`). With
+    /// `invalid`, `flood` and `mutate` (which read a parameter) and every application's
+    /// strategies, the names a script may use.
+    static let plain: [ByzantineStrategy] = [
+        .equivocate, .twin, .withhold, .offline, .refuseSign, .censor, .staleProposal, .amnesia, .frame, .hastyFinalize,
+        .challengeOldest, .claimTwice, .forgeProofs, .inflatePrevious, .replay, .forgeChallenge,
+    ]
+
+    /// Every name `do:` accepts: the lab's own, then each application's.
+    static var names: [String] {
+        plain.map(\.description) + ["invalid", "flood", "mutate"] + LabApplications.strategyNames(invalidKinds: false).map(\.name)
+    }
+
+    /// The strategy a script's `do: <name>` names, when it takes no parameter: one of the
+    /// lab's own, or an application's registered strategy.
+    static func registered(_ name: String) -> ByzantineStrategy? {
+        if let own = plain.first(where: { $0.description == name }) { return own }
+        return LabApplications.strategyNames(invalidKinds: false).first { $0.name == name }.map { .application($0) }
     }
 
     /// Behaviours that stop at `until` (the chain-side ones last to the end of the run).

@@ -18,6 +18,67 @@ protocol LabApplication: Sendable {
     func ownDebits(_ payload: ApplicationPayload, config: ChannelConfig) -> [(TokenID, Amount)]
     /// The application's part of a run report (JSON object), from an honest replica's state.
     func report(_ state: ChannelState) -> ApplicationReport?
+    /// The Byzantine strategies the application brings, each registered by its YAML name.
+    var strategies: [any ApplicationStrategy.Type] { get }
+    /// The invariants its checkers report (listed in reports and docs beside the lab's own).
+    var invariants: [Invariant] { get }
+    /// The swarm generator's hook: draws the application's part of a generated scenario from
+    /// the generator's stream (after every other draw), or `nil` for none.
+    func generate(_ rng: inout SeededRandom) -> GeneratedApplication?
+}
+
+/// A Byzantine strategy an application brings: a value registered by its YAML name, created
+/// once per script (it keeps its own memory between actions) and driven by the lab at every
+/// action of the script. Either a strategy of its own (`do: <name>`) or a kind of invalid
+/// operation (`do: invalid, kind: <name>`).
+protocol ApplicationStrategy: Sendable {
+    /// Its name in scenario files.
+    static var name: String { get }
+    /// Whether it is a kind of invalid operation (`do: invalid, kind: <name>`) rather than a
+    /// strategy of its own (`do: <name>`).
+    static var isInvalidKind: Bool { get }
+    /// For an invalid kind: the lab's own kind it stands for in a generated scenario that does
+    /// not enable the application (`nil`: not drawn without it).
+    static var withoutApplication: InvalidKind? { get }
+    /// A fresh memory for one script.
+    init()
+    /// One action through `context.node`; sends go to `out`. Returns the misbehaviour evidence
+    /// must catch, if the action was attributable.
+    mutating func act(_ context: StrategyContext, rng: inout SeededRandom, out: inout [Send]) -> StrategyOutcome
+}
+
+extension ApplicationStrategy {
+    static var withoutApplication: InvalidKind? { nil }
+}
+
+/// What one action of an application's strategy did.
+enum StrategyOutcome {
+    /// It acted (or had nothing to do); with the misbehaviour evidence must catch, if any.
+    case done(Attributable?)
+    /// The channel holds nothing for it to act on: the lab carries out one of its own invalid
+    /// kinds instead (an order overspend without a market is an overdraft).
+    case fallBack(InvalidKind)
+}
+
+/// What one action of an application's strategy works with: the actor's own node (and its
+/// keys through it), its replica, and its script.
+struct StrategyContext {
+    let config: ChannelConfig
+    let node: ChannelNode
+    let replica: Replica
+    let script: ByzantineScript
+    /// The participant the script names as its target (or the first other holder).
+    let target: ParticipantIndex
+}
+
+/// An application's strategy as it appears in a script: the application and the YAML name.
+public struct ApplicationStrategyName: Hashable, Sendable, CustomStringConvertible {
+    public let application: String
+    public let name: String
+    /// `do: invalid, kind: <name>` rather than `do: <name>`.
+    public let isInvalidKind: Bool
+
+    public var description: String { isInvalidKind ? "invalid \(name)" : name }
 }
 
 /// A workload of an application: which operation a participant submits next.
@@ -61,4 +122,17 @@ enum LabApplications {
     static let all: [any LabApplication] = [OrderBookLab()]
 
     static func named(_ name: String) -> (any LabApplication)? { all.first { $0.name == name } }
+
+    /// Every application's strategies, by their script name.
+    static func strategy(_ name: ApplicationStrategyName) -> (any ApplicationStrategy.Type)? {
+        named(name.application)?.strategies.first { $0.name == name.name && $0.isInvalidKind == name.isInvalidKind }
+    }
+
+    /// The script names of every application's strategies of one form, in registration order.
+    static func strategyNames(invalidKinds: Bool) -> [ApplicationStrategyName] {
+        all.flatMap { app in
+            app.strategies.filter { $0.isInvalidKind == invalidKinds }
+                .map { ApplicationStrategyName(application: app.name, name: $0.name, isInvalidKind: invalidKinds) }
+        }
+    }
 }

@@ -1,58 +1,71 @@
 import ChannelCore
 
-/// The invariants the lab checks. Each has a checker in `InvariantMonitor`, and a test that
-/// shows it catching the bug it exists for.
-public enum Invariant: String, CaseIterable, Sendable, Codable {
+/// An invariant the lab checks: a value named as in scenario files and reports. The lab's own
+/// are below; each application registers its own (`LabApplication.invariants`, named
+/// `<application>-<what>`). Each has a checker (in `InvariantMonitor`, or the application's
+/// `ApplicationChecker`) and a test that shows it catching the bug it exists for.
+public struct Invariant: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
+    /// The name in scenario files and reports.
+    public let rawValue: String
+
+    /// The registered invariant of this name, or `nil` (`allCases` lists them).
+    public init?(rawValue: String) {
+        guard Self.allCases.contains(where: { $0.rawValue == rawValue }) else { return nil }
+        self.rawValue = rawValue
+    }
+
+    /// An invariant of this name (for registering one; scenario names go through `init?(rawValue:)`).
+    init(registering name: String) { rawValue = name }
+
+    public var description: String { rawValue }
+
     /// Strong eventual consistency: two nodes with equal heads have equal state (checked on
     /// every delivery).
-    case strongEventualConsistency = "strong-eventual-consistency"
+    public static let strongEventualConsistency = Invariant(registering: "strong-eventual-consistency")
     /// After the liveness phase all nodes hold the same graph, state root and rejections.
-    case convergence
+    public static let convergence = Invariant(registering: "convergence")
     /// Per token: balances + locked + withdrawn = applied deposits (checked on every delivery).
-    case conservation
+    public static let conservation = Invariant(registering: "conservation")
     /// No balance, locked or withdrawn amount below zero (checked on every application).
-    case noNegativeBalance = "no-negative-balance"
+    public static let noNegativeBalance = Invariant(registering: "no-negative-balance")
     /// An honest participant's operation is never refused.
-    case honestValidity = "honest-validity"
+    public static let honestValidity = Invariant(registering: "honest-validity")
     /// All honest nodes converge within the liveness bound once faults stop.
-    case liveness
+    public static let liveness = Invariant(registering: "liveness")
     /// Finalized payouts equal the newest checkpoint an honest node holds; total payouts never
     /// exceed deposits plus bonds; nothing is paid twice; every honest account is paid.
-    case settlementSafety = "settlement-safety"
+    public static let settlementSafety = Invariant(registering: "settlement-safety")
     /// The contract's checkpoint version never decreases and a finalized outcome never changes.
-    case settlementMonotone = "settlement-monotone"
+    public static let settlementMonotone = Invariant(registering: "settlement-monotone")
     /// An honest participant whose channel stalls is paid within the dispute window plus three
     /// inclusion delays (its exit, `finalize`, its claim), plus congestion and resends of lost
     /// submissions, with everyone else gone.
-    case unilateralExit = "unilateral-exit"
+    public static let unilateralExit = Invariant(registering: "unilateral-exit")
     /// A proposal is final by its deadline plus the inclusion delay (plus any congestion).
-    case disputeLiveness = "dispute-liveness"
+    public static let disputeLiveness = Invariant(registering: "dispute-liveness")
     /// No evidence at an honest node, and no slashing on chain, is ever against an honest participant.
-    case evidenceSoundness = "evidence-soundness"
+    public static let evidenceSoundness = Invariant(registering: "evidence-soundness")
     /// Every attributable misbehaviour has verified evidence at every honest node by the end,
     /// and is slashed on chain when there is a bond to slash.
-    case evidenceCompleteness = "evidence-completeness"
+    public static let evidenceCompleteness = Invariant(registering: "evidence-completeness")
     /// An independent model of the ledger (docs/merge-and-ledger.md), run on each honest
     /// replica's accepted operations at the end and on each certified checkpoint's heads,
     /// computes the same leaves, state root and ledger refusals (class and parameters).
-    case ledgerModel = "ledger-model"
+    public static let ledgerModel = Invariant(registering: "ledger-model")
     /// An independent model of the settlement contract (docs/settlement.md), fed every call the
     /// chain makes, takes the same decision (accepted, or the same refusal) with the same amount.
-    case contractModel = "contract-model"
+    public static let contractModel = Invariant(registering: "contract-model")
     /// An equivocator whose exposure (what its losing halves owe honest victims) stays within
     /// its slashed bond compensates every victim in full; beyond the bond, pro rata.
-    case compensation
-    /// Order book: no continuous fill has one owner on both sides; every fill respects both
-    /// orders' limit prices, never exceeds what an order
-    /// holds, never follows the order's cancel in the total order or its expiry, and charges
-    /// fees of ceil(notional × bps ÷ 10⁴); every honest refusal is a concurrent conflict.
-    case orderBookFills = "orderbook-fills"
-    /// Order book: every account's locked balance is its unreleased locks plus what its open
-    /// orders escrow (nothing stranded, nothing double-counted), on every delivery.
-    case orderBookEscrow = "orderbook-escrow"
-    /// Order book, batch markets: every fill of a round is at the round's one price, and that
-    /// price is the one an independent brute-force clearer picks from the round's orders.
-    case orderBookClearing = "orderbook-clearing"
+    public static let compensation = Invariant(registering: "compensation")
+
+    /// The lab's own invariants, in report order.
+    public static let lab: [Invariant] = [
+        .strongEventualConsistency, .convergence, .conservation, .noNegativeBalance, .honestValidity, .liveness, .settlementSafety, .settlementMonotone, .unilateralExit, .disputeLiveness, .evidenceSoundness, .evidenceCompleteness, .ledgerModel, .contractModel, .compensation,
+    ]
+
+    /// Every registered invariant: the lab's own, then each application's.
+    public static var allCases: [Invariant] { lab + LabApplications.all.flatMap(\.invariants) }
 }
 
 /// One violated invariant: when, where, which operations, and what was seen.

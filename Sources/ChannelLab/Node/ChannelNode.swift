@@ -74,20 +74,11 @@ public final class ChannelNode {
     var cursor: CheckpointCursor?
     /// Called when this node completes a certificate it coordinated (the lab records it).
     var onCertificate: ((SignedCheckpoint, Bool) -> Void)?
-    /// Byzantine overrides a script switches on: keep own operations back, refuse to sign
-    /// checkpoints, stop passing on others' operations.
-    var withholding = false
-    /// Whether a Byzantine script drives this node (its own operations may then be refused).
-    var byzantine = false
-    /// Chain-side misbehaviour a Byzantine script switches on (the same switches as the
-    /// planted node bugs: hasty finalize, challenge with the oldest certificate, claim twice).
-    var byzantineBehaviour = LabBugs()
-    /// Whether the node signs no checkpoint at all, neither when asked nor in the rounds it
-    /// coordinates (it still coordinates them; the others' signatures may certify them).
-    var refusingToSign = false
+    /// What Byzantine scripts switched on in this node (an honest node: nothing, for its
+    /// whole life). The node consults it and nothing else about misbehaviour.
+    var behaviour = NodeBehaviour()
     /// The newest chain-time anchor the chain sent (what an `anchor` action cites).
     var heardAnchor: ChainAnchor?
-    var censoring = false
     /// Installed on every replica the node creates (checkers watch every application).
     var applyObserver: ((ParticipantIndex, SignedOperation, LedgerRejection?, BalanceLedger) -> Void)?
 
@@ -196,7 +187,7 @@ public final class ChannelNode {
             return nil
         default:
             // Only a node under a Byzantine script (amnesia, twins) can get here.
-            precondition(byzantine, "an honest node's own operation must be accepted by its replica, not \(outcome)")
+            precondition(behaviour.scripted, "an honest node's own operation must be accepted by its replica, not \(outcome)")
             return nil
         }
         account(own: payload)
@@ -323,7 +314,7 @@ public final class ChannelNode {
     /// Whether this node passes `op` on (a withholding node keeps its own back, a censoring
     /// node others').
     private func mayPass(_ op: SignedOperation) -> Bool {
-        op.author == index ? !withholding : !censoring
+        behaviour.passesOn(author: op.author, node: index)
     }
 
     /// Sends operations in messages of at most `syncBatchOpsMax` operations and
@@ -349,13 +340,13 @@ public final class ChannelNode {
     /// others' to `gossipFanout` random peers.
     func gossipTick(out: inout [Send]) {
         guard up, online, let replica, !peers.isEmpty else { return }
-        if !outbox.isEmpty, !withholding {
+        if !outbox.isEmpty, !behaviour.withholding {
             var ids = [OperationID]()
             while ids.count < nodeConfig.syncBatchOpsMax, let id = outbox.popFirst() { ids.append(id) }
             let items = ids.compactMap { replica.operation($0).map(WireItem.op) }
             for peer in peers { sendOps(items, to: peer, out: &out) }
         }
-        if !relays.isEmpty, !censoring {
+        if !relays.isEmpty, !behaviour.censoring {
             var ids = [OperationID]()
             while ids.count < nodeConfig.syncBatchOpsMax, let id = relays.popFirst() { ids.append(id) }
             let items = ids.compactMap { replica.operation($0).map(WireItem.op) }

@@ -75,7 +75,7 @@ extension ChannelNode {
     var frozen: Bool { duty.frozen }
 
     /// Planted node bugs plus what a Byzantine script switched on.
-    var behaviour: LabBugs { labBugs.union(byzantineBehaviour) }
+    var dutyBugs: LabBugs { labBugs.union(behaviour.chainSide) }
 
     var chainAddress: Int { config.participants.count }
 
@@ -90,7 +90,7 @@ extension ChannelNode {
         guard let duties, up, online, let replica, !duty.closing else { return }
         let version = max(now.micros / 1000 + 1, duty.lastSignedVersion + 1)
         // (`inflate-previous`, a Byzantine coordinator: a previous certificate nobody holds.)
-        let previous = behaviour.contains(.inflatePrevious) ? version - 1 : duty.held?.checkpoint.version ?? 0
+        let previous = dutyBugs.contains(.inflatePrevious) ? version - 1 : duty.held?.checkpoint.version ?? 0
         let checkpoint = replica.checkpoint(version: version, previous: previous, final: final)
         let digest = checkpoint.digest
         var signatures: [ParticipantIndex: CheckpointSignature] = [:]
@@ -98,7 +98,7 @@ extension ChannelNode {
         // signature (docs/byzantine.md), so the round becomes a certificate only if enough
         // others sign. Coordinating is no excuse to sign: a coordinator's signature is a
         // signature like any other, and stale-proposal evidence can rest on it.
-        if !refusingToSign {
+        if !behaviour.refusingToSign {
             let own = CheckpointSignature(signer: index, signature: key.sign(digest))
             duty.lastSignedVersion = version
             duty.lastSigned = (digest, own)
@@ -135,7 +135,7 @@ extension ChannelNode {
     /// checkpoint, when those heads are the node's whole state and the compensation list is
     /// what it computes); asks for unknown heads.
     func answer(_ checkpoint: Checkpoint, final: Bool, from: Int, now: SimInstant, out: inout [Send]) {
-        guard duties != nil, !refusingToSign, !duty.closing, let replica, checkpoint.channel == config.channel else { return }
+        guard duties != nil, !behaviour.refusingToSign, !duty.closing, let replica, checkpoint.channel == config.channel else { return }
         if checkpoint.version == duty.lastSignedVersion, let last = duty.lastSigned, last.digest == checkpoint.digest {
             out.append(Send(to: from, message: .checkpointSignature(version: checkpoint.version, last.signature)))
             return
@@ -268,19 +268,19 @@ extension ChannelNode {
                 proposer: proposer, proposedVersion: proposed, newer: held.checkpoint, signature: signature.signature))
             send(.slash(evidence), key: "slash-stale-\(proposer)", status: status, out: &out)
         }
-        if let proposal = status.proposal, behaviour.contains(.forgeChallenge), status.height <= status.deadline {
+        if let proposal = status.proposal, dutyBugs.contains(.forgeChallenge), status.height <= status.deadline {
             forgeChallenges(proposal: proposal, status: status, out: &out)
         }
         if let proposal = status.proposal {
-            if behaviour.contains(.challengeWithOldest), let oldest = duty.oldest, oldest.checkpoint != proposal.checkpoint {
+            if dutyBugs.contains(.challengeWithOldest), let oldest = duty.oldest, oldest.checkpoint != proposal.checkpoint {
                 send(.challenge(oldest), key: "challenge", status: status, out: &out)
             } else if let held = duty.held, held.checkpoint.version > proposal.checkpoint.version, status.height <= status.deadline {
                 send(.challenge(held), key: "challenge-\(held.checkpoint.version)", status: status, out: &out)
             }
-            if status.height > status.deadline || behaviour.contains(.hastyFinalize), !labBugs.contains(.neverFinalize) {
+            if status.height > status.deadline || dutyBugs.contains(.hastyFinalize), !labBugs.contains(.neverFinalize) {
                 // A hasty finalizer sends one at every block it hears of, so its transactions
                 // land on both sides of the window's edge (the deadline, and the block after).
-                send(.finalize, key: behaviour.contains(.hastyFinalize) ? "finalize-\(status.height)" : "finalize", status: status, out: &out)
+                send(.finalize, key: dutyBugs.contains(.hastyFinalize) ? "finalize-\(status.height)" : "finalize", status: status, out: &out)
             }
         } else if status.final == nil, let proposed = duty.proposed {
             // The proposal never reached the chain (lost on the way): send it again.
@@ -293,16 +293,16 @@ extension ChannelNode {
                 // A double claimer claims once more after being paid (a correct contract
                 // refuses it: alreadyCompensated).
                 if status.compensated.contains(where: { $0.token == entry.token && $0.culprit == entry.culprit }) {
-                    guard behaviour.contains(.claimTwice), duty.sentAt[key + "-again"] == nil else { continue }
+                    guard dutyBugs.contains(.claimTwice), duty.sentAt[key + "-again"] == nil else { continue }
                     send(.compensate(token: entry.token, culprit: entry.culprit), key: key + "-again", status: status, out: &out)
                     continue
                 }
                 send(.compensate(token: entry.token, culprit: entry.culprit), key: key, status: status, out: &out)
             }
-            if behaviour.contains(.forgeProofs) { forgeClaims(final: final.checkpoint, status: status, out: &out) }
+            if dutyBugs.contains(.forgeProofs) { forgeClaims(final: final.checkpoint, status: status, out: &out) }
             for token in config.tokens {
                 let paid = status.paidTokens.contains(token)
-                if paid && (!behaviour.contains(.claimTwice) || duty.extraClaims.contains(token)) { continue }
+                if paid && (!dutyBugs.contains(.claimTwice) || duty.extraClaims.contains(token)) { continue }
                 // Pace before proving: a proof may cost a replay of the final closure.
                 guard paid || due("claim-\(token)", status) else { continue }
                 guard let proof = replica.balanceProof(index, token, at: final.checkpoint), proof.account.total > 0 else { continue }

@@ -17,7 +17,7 @@ extension LabRun {
             let twin = ChannelNode(
                 index: ParticipantIndex(p), config: config, nodeConfig: scenario.node, key: keys[p], limits: ReplicaLimits(), bugs: bugs,
                 labBugs: [], memo: memo, seed: seed &+ UInt64(address), messageBytesMax: scenario.network.messageBytesMax)
-            twin.byzantine = true
+            twin.behaviour.scripted = true
             twin.becomeTwin(of: original, peers: Array(peers.dropFirst(peers.count / 2)), at: now)
             twins[address] = twin
             queue.schedule(at: now + scenario.node.gossipInterval, .gossip(node: address))

@@ -139,7 +139,7 @@ public final class LabRun {
                 bugs: bugs, labBugs: labBugs, memo: memo, seed: seed, messageBytesMax: scenario.network.messageBytesMax,
                 duties: spec)
         }
-        for participant in scenario.byzantineParticipants { nodes[participant].byzantine = true }
+        for participant in scenario.byzantineParticipants { nodes[participant].behaviour.scripted = true }
         for node in nodes {
             node.applyObserver = { [unowned self] index, op, refusal, ledger in
                 self.monitor.onApply(node: Int(index), op: op, refusal: refusal, ledger: ledger, at: self.now)
@@ -284,19 +284,11 @@ public final class LabRun {
         case let .byzantine(index):
             let script = scenario.byzantine[index]
             let node = nodes[script.participant]
+            if node.behaviour.begin(script.strategy) { return }
             switch script.strategy {
-            case .hastyFinalize: node.byzantineBehaviour.insert(.hastyFinalize)
-            case .challengeOldest: node.byzantineBehaviour.insert(.challengeWithOldest)
-            case .claimTwice: node.byzantineBehaviour.insert(.claimTwice)
-            case .forgeProofs: node.byzantineBehaviour.insert(.forgeProofs)
-            case .forgeChallenge: node.byzantineBehaviour.insert(.forgeChallenge)
-            case .inflatePrevious: node.byzantineBehaviour.insert(.inflatePrevious)
-            case .withhold: node.withholding = true
             case .offline:
                 node.setOnline(false, at: now)
                 everOffline = true
-            case .refuseSign: node.refusingToSign = true
-            case .censor: node.censoring = true
             case .twin:
                 guard !inLiveness else { return }
                 actTwin(script)
@@ -315,19 +307,8 @@ public final class LabRun {
         case let .byzantineEnd(index):
             let script = scenario.byzantine[index]
             let node = nodes[script.participant]
-            switch script.strategy {
-            case .hastyFinalize: node.byzantineBehaviour.remove(.hastyFinalize)
-            case .challengeOldest: node.byzantineBehaviour.remove(.challengeWithOldest)
-            case .claimTwice: node.byzantineBehaviour.remove(.claimTwice)
-            case .forgeProofs: node.byzantineBehaviour.remove(.forgeProofs)
-            case .forgeChallenge: node.byzantineBehaviour.remove(.forgeChallenge)
-            case .inflatePrevious: node.byzantineBehaviour.remove(.inflatePrevious)
-            case .withhold: node.withholding = false
-            case .offline: node.setOnline(true, at: now)
-            case .refuseSign: node.refusingToSign = false
-            case .censor: node.censoring = false
-            default: break
-            }
+            node.behaviour.end(script.strategy)
+            if case .offline = script.strategy { node.setOnline(true, at: now) }
         case .settle:
             // Settlement time is agreed in advance: every node stops making operations.
             for node in nodes { node.freeze() }

@@ -86,12 +86,9 @@ public enum Plants {
         case "count-locked-twice": return "a lock adds twice its amount to the locked balance"
         case "sign-without-channel-id": return "operation signatures leave the channel id out of the signed digest (cross-channel replays verify)"
         case "lose-evidence-on-restart": return "a replica rebuilt from the log after a crash forgets the evidence it had seen"
-        case "orderbook-fill-beyond-remaining": return "order book: a maker fills one lot more than it holds"
-        case "orderbook-ignore-limit": return "order book: a sell taker matches bids below its limit price"
-        case "orderbook-cancel-keeps-escrow": return "order book: a cancel keeps the order's escrow locked"
-        case "orderbook-non-uniform-batch": return "order book: a batch round fills each pair at the maker's limit, not the round's price"
-        case "orderbook-self-trade": return "order book: a taker fills its own author's resting orders"
-        default: return name
+        default:
+            // An application's plant: its registered summary.
+            return ApplicationRegistry.all.lazy.flatMap { $0.plants }.first { $0.name == name }?.summary ?? name
         }
     }
 }

@@ -123,8 +123,14 @@ struct ScenarioParser {
         }
         if let node = top["settlement"] { scenario.settlement = try settlement(node, count: count, duration: duration) }
         if let node = top["byzantine"] {
-            scenario.byzantine = try reader.sequence(node, "byzantine").map { item throws(ScenarioError) in
+            let items = try reader.sequence(node, "byzantine")
+            scenario.byzantine = try items.map { item throws(ScenarioError) in
                 try byzantine(item, count: count, duration: duration, roles: roles)
+            }
+            // An application's strategy acts in that application: it must be enabled.
+            for (item, script) in zip(items, scenario.byzantine) {
+                guard case let .application(name) = script.strategy, !scenario.applications.contains(where: { $0.name == name.application }) else { continue }
+                throw reader.error(item, "a \(script.strategy) script needs the \(name.application) application (applications: \(name.application): ...)")
             }
             let chainSide: [ByzantineStrategy] = [.staleProposal, .hastyFinalize, .challengeOldest, .claimTwice, .forgeProofs, .inflatePrevious]
             if let script = scenario.byzantine.first(where: { chainSide.contains($0.strategy) }), scenario.settlement == nil {

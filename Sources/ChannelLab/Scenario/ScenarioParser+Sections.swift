@@ -70,29 +70,25 @@ extension ScenarioParser {
         let who = try participant(try reader.require(map, "participant", in: "byzantine script", at: node), count: count, "byzantine.participant")
         let doNode = try reader.require(map, "do", in: "byzantine script", at: node)
         let name = try reader.string(doNode, "byzantine.do")
-        let names = ["equivocate", "twin", "invalid", "withhold", "offline", "refuse-sign", "censor", "flood", "stale-proposal", "amnesia", "mutate", "frame", "hasty-finalize", "challenge-oldest", "claim-twice", "forge-proofs", "inflate-previous", "replay", "front-run", "forge-challenge", "spoof", "wash-trade"]
         let strategy: ByzantineStrategy
         switch name {
-        case "equivocate": strategy = .equivocate
-        case "twin": strategy = .twin
         case "invalid":
             let kindNode = try reader.require(map, "kind", in: "invalid script", at: node)
             let text = try reader.string(kindNode, "byzantine.kind")
-            guard let kind = InvalidKind(rawValue: text) else {
-                throw reader.error(kindNode, "unknown invalid kind '\(text)' (expected one of: \(InvalidKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+            let appKinds = LabApplications.strategyNames(invalidKinds: true)
+            if let kind = InvalidKind(rawValue: text) {
+                if kind == .permission, roles[who] != .observer {
+                    throw reader.error(kindNode, "a permission violation needs a participant whose role lacks it (make participant \(who) an observer)")
+                }
+                strategy = .invalid(kind)
+            } else if let appKind = appKinds.first(where: { $0.name == text }) {
+                strategy = .application(appKind)
+            } else {
+                let known = InvalidKind.allCases.map(\.rawValue) + appKinds.map(\.name)
+                throw reader.error(kindNode, "unknown invalid kind '\(text)' (expected one of: \(known.joined(separator: ", ")))")
             }
-            if kind == .permission, roles[who] != .observer {
-                throw reader.error(kindNode, "a permission violation needs a participant whose role lacks it (make participant \(who) an observer)")
-            }
-            strategy = .invalid(kind)
-        case "withhold": strategy = .withhold
-        case "offline": strategy = .offline
-        case "refuse-sign": strategy = .refuseSign
-        case "censor": strategy = .censor
         case "flood":
             strategy = .flood(count: Int(try map["count"].map { value throws(ScenarioError) in try reader.integer(value, "byzantine.count", 1...10_000) } ?? 100))
-        case "stale-proposal": strategy = .staleProposal
-        case "amnesia": strategy = .amnesia
         case "mutate":
             let mutationNode = try reader.require(map, "mutation", in: "mutate script", at: node)
             let text = try reader.string(mutationNode, "byzantine.mutation")
@@ -100,19 +96,11 @@ extension ScenarioParser {
                 throw reader.error(mutationNode, "unknown mutation '\(text)' (expected one of: \(Mutation.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
             strategy = .mutate(mutation)
-        case "frame": strategy = .frame
-        case "hasty-finalize": strategy = .hastyFinalize
-        case "challenge-oldest": strategy = .challengeOldest
-        case "claim-twice": strategy = .claimTwice
-        case "forge-proofs": strategy = .forgeProofs
-        case "inflate-previous": strategy = .inflatePrevious
-        case "replay": strategy = .replay
-        case "front-run": strategy = .frontRun
-        case "forge-challenge": strategy = .forgeChallenge
-        case "spoof": strategy = .spoof
-        case "wash-trade": strategy = .washTrade
         default:
-            throw reader.error(doNode, "unknown Byzantine strategy '\(name)' (expected one of: \(names.joined(separator: ", ")))")
+            guard let registered = ByzantineStrategy.registered(name) else {
+                throw reader.error(doNode, "unknown Byzantine strategy '\(name)' (expected one of: \(ByzantineStrategy.names.joined(separator: ", ")))")
+            }
+            strategy = registered
         }
         var script = ByzantineScript(participant: who, strategy: strategy, from: .zero, until: SimInstant(micros: duration.micros), every: nil, target: nil)
         if let value = map["at"] {

@@ -80,7 +80,7 @@ import Testing
     @Test func aRefusingCoordinatorAsksOthersButNeverSignsItself() throws {
         let h = Harness()
         h.trade()
-        h.nodes[0].refusingToSign = true
+        h.nodes[0].behaviour.refusingToSign = true
         var out = [Send]()
         h.nodes[0].startRound(final: false, now: h.now, out: &out)
         #expect(h.nodes[0].duty.lastSigned == nil, "the coordinator recorded a signature of its own")
@@ -94,7 +94,7 @@ import Testing
         // With a threshold of one the refuser does not certify its round alone.
         let alone = Harness(threshold: 1)
         alone.trade()
-        alone.nodes[0].refusingToSign = true
+        alone.nodes[0].behaviour.refusingToSign = true
         var requests = [Send]()
         alone.nodes[0].startRound(final: false, now: alone.now, out: &requests)
         #expect(alone.nodes[0].duty.held == nil, "certified by nobody's signature")

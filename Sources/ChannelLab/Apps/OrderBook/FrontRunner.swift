@@ -1,7 +1,12 @@
 import ChannelCore
 
-/// What the front-runner remembers between actions.
-struct FrontRunState {
+/// `do: front-run`: sees another participant's order arrive and submits one of its own on the
+/// same side ahead of it, at the same graph depth with an id ground to sort first, taking the
+/// liquidity the victim meant to take; then sells (buys) it back to the victim's resting order
+/// at the victim's limit (docs/apps/orderbook.md, "Front-running"). Breaks no rule.
+struct FrontRunner: ApplicationStrategy {
+    static let name = "front-run"
+    static let isInvalidKind = false
     /// Victims already front-run (or given up on).
     var seen: Set<OperationID> = []
     /// What it bought (sold) ahead of a victim and will sell (buy) back: market, side of the
@@ -13,9 +18,12 @@ struct FrontRunState {
     var missed = 0
     /// Most victims remembered.
     static let seenMax = 65_536
-}
 
-extension ByzantineActor {
+    mutating func act(_ context: StrategyContext, rng: inout SeededRandom, out: inout [Send]) -> StrategyOutcome {
+        act(config: context.config, node: context.node, replica: context.replica, out: &out)
+        return .done(nil)
+    }
+
     /// One action of `front-run`: unwind what the last front-run bought, else front-run the
     /// newest order of someone else that nothing cites yet (a head: just arrived), taking the
     /// resting orders priced better than the victim's limit, then selling (buying) them back
@@ -26,23 +34,23 @@ extension ByzantineActor {
     /// id below the victim's (here through the expiry field, far in the future): it applies
     /// first everywhere, whatever arrived first. In a batch market the same op only joins the
     /// victim's round, which clears at one price for both.
-    mutating func frontRunAct(node: ChannelNode, replica: Replica, out: inout [Send]) {
+    private mutating func act(config: ChannelConfig, node: ChannelNode, replica: Replica, out: inout [Send]) {
         guard let books = config.application(named: OrderBook.name) as? OrderBookConfig else { return }
-        if let unwind = frontRun.unwind {
-            frontRun.unwind = nil
-            let market = books.market(unwind.market)!
+        if let pending = unwind {
+            unwind = nil
+            let market = books.market(pending.market)!
             // Unwind against the victim's resting order at its limit (cited: it is in the past).
-            if node.submit(.orderBook(.place(market: unwind.market, side: unwind.side, price: unwind.price, amount: unwind.lots * market.lotSize, expiry: 0, postOnly: false))) != nil {
+            if node.submit(.orderBook(.place(market: pending.market, side: pending.side, price: pending.price, amount: pending.lots * market.lotSize, expiry: 0, postOnly: false))) != nil {
                 return
             }
         }
         let me = node.index
         let victims = replica.heads.compactMap { replica.operation($0) }.filter { op in
-            op.author != me && !frontRun.seen.contains(op.id) && op.payload.orderBookOperation.map(Self.isTaking) == true
+            op.author != me && !seen.contains(op.id) && op.payload.orderBookOperation.map(Self.isTaking) == true
         }.sorted { ($0.seq, $0.id) < ($1.seq, $1.id) }
         guard let victim = victims.last, case let .application(body) = victim.payload, let order = try? OrderBook.operation(of: body) else { return }
-        if frontRun.seen.count >= FrontRunState.seenMax { frontRun.seen.removeAll() }
-        frontRun.seen.insert(victim.id)
+        if seen.count >= Self.seenMax { seen.removeAll() }
+        seen.insert(victim.id)
         let (marketID, side, limit, amount): (UInt32, OrderBook.Side, Amount, Amount)
         switch order {
         case let .place(m, s, p, a, _, _): (marketID, side, limit, amount) = (m, s, p, a)
@@ -52,7 +60,7 @@ extension ByzantineActor {
         guard let market = books.market(marketID), let victimDepth = replica.depth(of: victim.id) else { return }
         let ownDepth = node.author.last.flatMap { replica.depth(of: $0) } ?? 0
         guard ownDepth < victimDepth else {
-            frontRun.missed += 1
+            missed += 1
             return
         }
         // Take what the victim would take at a better price than its limit (the resting
@@ -78,11 +86,11 @@ extension ByzantineActor {
             guard op.id < victim.id else { continue }
             node.adoptOwn(op)
             for peer in node.peers { out.append(Send(to: peer, message: .ops([.op(op)]))) }
-            frontRun.ahead += 1
-            frontRun.unwind = (marketID, side.opposite, lots, limit)
+            ahead += 1
+            unwind = (marketID, side.opposite, lots, limit)
             return
         }
-        frontRun.missed += 1
+        missed += 1
     }
 
     /// Orders that take liquidity: market orders and limit orders that are not post-only.

@@ -132,6 +132,7 @@ public enum FrontRunningExperiment {
                 cost += (referencePrice - price) * lots + Int64(fill.sellerFee)
             }
         }
-        return Outcome(values: values, victimTrades: trades, victimCost: cost, ahead: run.byzantineActor.frontRun.ahead, missed: run.byzantineActor.frontRun.missed)
+        let frontRunner = run.byzantineActor.applicationStrategies.values.compactMap { $0 as? FrontRunner }.first
+        return Outcome(values: values, victimTrades: trades, victimCost: cost, ahead: frontRunner?.ahead ?? 0, missed: frontRunner?.missed ?? 0)
     }
 }

@@ -134,6 +134,36 @@ struct OrderBookLab: LabApplication {
 
     /// Most prices per market a report lists (the latest).
     static let reportPricesMax = 64
+
+    var strategies: [any ApplicationStrategy.Type] {
+        [FrontRunner.self, Spoofer.self, WashTrader.self, CancelRacer.self, OrderOverspend.self, ForeignCancel.self]
+    }
+
+    var invariants: [Invariant] { [.orderBookFills, .orderBookEscrow, .orderBookClearing] }
+
+    /// A market of base token 0 and quote token 1 in three of ten generated scenarios, half
+    /// continuous and half batch (1–4 depths a round), tick 1–5, lot 1–10, fees up to 29/59
+    /// bps, with orders of 1 to 10 lots (the smallest amounts, where rounding goes wrong).
+    func generate(_ rng: inout SeededRandom) -> GeneratedApplication? {
+        func on(_ percent: UInt64) -> Bool { rng.below(100) < percent }
+        guard on(30) else { return nil }
+        let batch = on(50) ? 1 + rng.index(4) : nil
+        let tick = 1 + rng.index(5)
+        let lot = 1 + rng.index(10)
+        let makerFeeBps = rng.index(30)
+        let takerFeeBps = rng.index(60)
+        let rate = 2 + rng.index(9)
+        let postOnly = rng.index(40)
+        let matching = batch.map { "{batch: \($0)}" } ?? "continuous"
+        return GeneratedApplication(
+            application: name, tokens: [1],
+            configLines: [
+                "markets:",
+                "  - {id: 1, base: 0, quote: 1, tick: \(tick), lot: \(lot), matching: \(matching), makerFeeBps: \(makerFeeBps), takerFeeBps: \(takerFeeBps), feeRecipient: 0}",
+            ],
+            workload: "{market: 1, mix: {place: 60, market: 25, cancel: 15}, price: [\(tick * 95), \(tick * 105)], lots: [1, 10], postOnly: \(postOnly), expires: 10}",
+            ratePerSecond: rate)
+    }
 }
 
 /// An order workload: limit orders (some post-only, some expiring), market orders and cancels
@@ -182,4 +212,18 @@ struct OrderWorkload: ApplicationWorkloadSpec {
         let expiry = expires ? node.citedChainHeight() + expiryBlocks : 0
         return .orderBook(.place(market: market.id, side: side, price: price, amount: lots * market.lotSize, expiry: expiry, postOnly: postOnly))
     }
+}
+
+extension Invariant {
+    /// Order book: no continuous fill has one owner on both sides; every fill respects both
+    /// orders' limit prices, never exceeds what an order holds, never follows the order's
+    /// cancel in the total order or its expiry, and charges fees of ceil(notional × bps ÷ 10⁴);
+    /// every honest refusal is a concurrent conflict.
+    static let orderBookFills = Invariant(registering: "orderbook-fills")
+    /// Order book: every account's locked balance is its unreleased locks plus what its open
+    /// orders escrow (nothing stranded, nothing double-counted), on every delivery.
+    static let orderBookEscrow = Invariant(registering: "orderbook-escrow")
+    /// Order book, batch markets: every fill of a round is at the round's one price, and that
+    /// price is the one an independent brute-force clearer picks from the round's orders.
+    static let orderBookClearing = Invariant(registering: "orderbook-clearing")
 }
