@@ -25,8 +25,8 @@ struct Bench: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Also run the first node count with checkpoint and settlement duties.")
     var settlement = true
 
-    @Flag(help: "Only the order-book benchmark (apply cost beside transfers; merge scaling with order-book operations in the mix).")
-    var orderbook = false
+    @Option(help: "Only this application's benchmark (the order book's: apply cost beside transfers, merge scaling with its operations in the mix).")
+    var app: String?
 
     @Flag(help: "Only the merge benchmark.")
     var mergeOnly = false
@@ -62,14 +62,11 @@ struct Bench: ParsableCommand {
             return UInt64(elapsed.components.seconds) * 1_000_000_000 + UInt64(elapsed.components.attoseconds / 1_000_000_000)
         }
         let log: (String) -> Void = { if !json { print($0) } }
-        if orderbook {
-            let result = OrderBookBench.run(now: now, log: log)
-            if json {
-                try printJSON(result)
-            } else {
-                print(String(format: "order-book apply over transfer apply: %.2fx", result.orderOverTransfer))
-                print(String(format: "merge cost ratio %d/%d with order-book operations: %.2fx (target <= 1.5x)", result.sizes.last!.operations, result.sizes.first!.operations, result.mergeCostRatioLargeOverSmall))
+        if let app {
+            guard let result = LabMeasurements.bench(application: app, now: now, log: log) else {
+                throw ValidationError("no benchmark for application '\(app)' (benchmarked: \(LabMeasurements.benchmarked.joined(separator: ", ")))")
             }
+            print(json ? result.json : result.lines.joined(separator: "\n"))
             return
         }
         var simulator: SimBench.Result?

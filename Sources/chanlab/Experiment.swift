@@ -5,45 +5,39 @@ import Foundation
 
 struct Experiment: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure an attack: front-running runs the same workload and front-runner under continuous matching and batch auctions, with and without the front-runner, and prints its gain and the victims' loss per 1,000 victim trades. Exit 2 on bad input.")
+        abstract: "Measure an attack over many seeds: each application registers its experiments (front-running: the same workload and front-runner under continuous matching and batch auctions, with and without the front-runner; its gain and the victims' loss per 1,000 victim trades). Exit 2 on bad input.")
 
-    @Argument(help: "The experiment: front-running.")
+    @Argument(help: "The experiment (chanlab experiment list names them).")
     var name: String
 
-    @Option(help: "Seeds, A..B (at most 1000).")
+    @Option(help: "Seeds, A..B.")
     var seeds: String = "1..20"
 
     @Flag(help: "Print the rows as JSON.")
     var json = false
 
     func run() throws {
-        guard name == "front-running" else {
-            printError("unknown experiment '\(name)' (known: front-running)")
+        let known = LabMeasurements.experiments
+        if name == "list" {
+            for experiment in known { print("\(experiment.name): \(experiment.summary) (at most \(experiment.seedsMax) seeds)") }
+            return
+        }
+        guard let experiment = known.first(where: { $0.name == name }) else {
+            printError("unknown experiment '\(name)' (known: \(known.map(\.name).joined(separator: ", ")))")
             Foundation.exit(2)
         }
-        let range = try parseSeeds(seeds, countMax: UInt64(FrontRunningExperiment.seedsMax))
-        let rows: [FrontRunningExperiment.Row]
+        let range = try parseSeeds(seeds, countMax: UInt64(experiment.seedsMax))
+        let result: LabMeasurement?
         do {
-            rows = try FrontRunningExperiment.run(seeds: range) { rule, seed in
-                if !json { FileHandle.standardError.write(Data("\r\(rule) seed \(seed)".utf8)) }
+            result = try LabMeasurements.experiment(name, seeds: range) { at in
+                if !json { FileHandle.standardError.write(Data("\r\(at)".utf8)) }
             }
         } catch {
             printError("\(error)")
             Foundation.exit(2)
         }
-        if json {
-            try printJSON(rows)
-            return
-        }
-        FileHandle.standardError.write(Data("\n".utf8))
-        print("| rule | seeds | victim trades (control) | ahead / missed | front-runner gain | per 1,000 victim trades | victims' cost per 1,000 trades (control) | victims' loss per 1,000 trades |")
-        print("|---|---|---|---|---|---|---|---|")
-        for row in rows {
-            let cost = row.victimTrades == 0 ? 0 : Double(row.victimCost) * 1000 / Double(row.victimTrades)
-            let control = row.controlTrades == 0 ? 0 : Double(row.controlCost) * 1000 / Double(row.controlTrades)
-            print(
-                "| \(row.rule) | \(row.seeds) | \(row.victimTrades) (\(row.controlTrades)) | \(row.frontRuns) / \(row.missed) | \(row.frontRunnerGain) | \(String(format: "%.0f", row.gainPerThousand)) | \(String(format: "%.0f", cost)) (\(String(format: "%.0f", control))) | \(String(format: "%.0f", row.lossPerThousand)) |"
-            )
-        }
+        guard let result else { preconditionFailure("a listed experiment runs") }
+        if !json { FileHandle.standardError.write(Data("\n".utf8)) }
+        print(json ? result.json : result.lines.joined(separator: "\n"))
     }
 }

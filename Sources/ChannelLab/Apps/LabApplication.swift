@@ -1,3 +1,4 @@
+import Foundation
 import ChannelCore
 import Yams
 
@@ -25,6 +26,57 @@ protocol LabApplication: Sendable {
     /// The swarm generator's hook: draws the application's part of a generated scenario from
     /// the generator's stream (after every other draw), or `nil` for none.
     func generate(_ rng: inout SeededRandom) -> GeneratedApplication?
+    /// Its experiments (`chanlab experiment <name>`), each measuring an attack over seeds.
+    var experiments: [any LabExperiment] { get }
+    /// Whether it has a benchmark (`chanlab bench --app <name>`).
+    var hasBench: Bool { get }
+    /// Runs its benchmark (`nil` when it has none).
+    func bench(now: () -> UInt64, log: (String) -> Void) -> LabMeasurement?
+}
+
+/// An experiment an application brings: a measurement over many seeds (`chanlab experiment`).
+protocol LabExperiment: Sendable {
+    /// Its name on the command line.
+    var name: String { get }
+    /// One line on what it measures.
+    var summary: String { get }
+    /// Most seeds one invocation may run.
+    var seedsMax: Int { get }
+    /// Runs over `seeds`, telling `progress` what it is at; a bad built-in scenario is a
+    /// `ScenarioError`.
+    func run(seeds: ClosedRange<UInt64>, progress: (String) -> Void) throws(ScenarioError) -> LabMeasurement
+}
+
+/// What an experiment or an application's benchmark measured: lines for people (a Markdown
+/// table, figures) and the same as JSON.
+public struct LabMeasurement: Sendable {
+    public let lines: [String]
+    public let json: String
+}
+
+/// Applications' experiments and benchmarks, for the command line.
+public enum LabMeasurements {
+    /// Every experiment's name and summary, in registration order.
+    public static var experiments: [(name: String, summary: String, seedsMax: Int)] {
+        LabApplications.all.flatMap(\.experiments).map { ($0.name, $0.summary, $0.seedsMax) }
+    }
+
+    /// Runs the experiment `name` over `seeds`; `nil` when no application has one of that name.
+    public static func experiment(_ name: String, seeds: ClosedRange<UInt64>, progress: (String) -> Void) throws(ScenarioError) -> LabMeasurement? {
+        guard let experiment = LabApplications.all.flatMap(\.experiments).first(where: { $0.name == name }) else { return nil }
+        precondition(seeds.count <= experiment.seedsMax, "the command line checks the seed count")
+        return try experiment.run(seeds: seeds, progress: progress)
+    }
+
+    /// The applications that have a benchmark.
+    public static var benchmarked: [String] {
+        LabApplications.all.filter(\.hasBench).map(\.name)
+    }
+
+    /// Runs the benchmark of application `name`; `nil` when it has none.
+    public static func bench(application name: String, now: () -> UInt64, log: (String) -> Void) -> LabMeasurement? {
+        LabApplications.named(name)?.bench(now: now, log: log)
+    }
 }
 
 /// A Byzantine strategy an application brings: a value registered by its YAML name, created
@@ -135,4 +187,11 @@ enum LabApplications {
                 .map { ApplicationStrategyName(application: app.name, name: $0.name, isInvalidKind: invalidKinds) }
         }
     }
+}
+
+/// `value` as pretty JSON with sorted keys (the command line's JSON form).
+func jsonText(_ value: some Encodable) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
 }

@@ -1,10 +1,11 @@
+import Foundation
 import ChannelCore
 
 /// `chanlab experiment front-running`: the same workload and front-runner under continuous
 /// matching and under batch auctions, each seed run twice (with the front-runner, and with
 /// it idle as the control), measuring what the front-runner gains and what its victims lose
 /// per 1,000 victim trades (docs/apps/orderbook.md, "Front-running, measured").
-public enum FrontRunningExperiment {
+public struct FrontRunningExperiment: LabExperiment {
     /// One matching rule's totals over the seeds.
     public struct Row: Sendable, Codable {
         public let rule: String
@@ -63,6 +64,28 @@ public enum FrontRunningExperiment {
         liveness: {bound: 30s}
 
         """
+    }
+
+    var name: String { "front-running" }
+    var summary: String {
+        "the same workload and front-runner under continuous matching and batch auctions, with and without the front-runner: its gain and the victims' loss per 1,000 victim trades"
+    }
+    var seedsMax: Int { Self.seedsMax }
+
+    func run(seeds: ClosedRange<UInt64>, progress: (String) -> Void) throws(ScenarioError) -> LabMeasurement {
+        let rows = try Self.run(seeds: seeds) { rule, seed in progress("\(rule) seed \(seed)") }
+        var lines = [
+            "| rule | seeds | victim trades (control) | ahead / missed | front-runner gain | per 1,000 victim trades | victims' cost per 1,000 trades (control) | victims' loss per 1,000 trades |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for row in rows {
+            let cost = row.victimTrades == 0 ? 0 : Double(row.victimCost) * 1000 / Double(row.victimTrades)
+            let control = row.controlTrades == 0 ? 0 : Double(row.controlCost) * 1000 / Double(row.controlTrades)
+            lines.append(
+                "| \(row.rule) | \(row.seeds) | \(row.victimTrades) (\(row.controlTrades)) | \(row.frontRuns) / \(row.missed) | \(row.frontRunnerGain) | \(String(format: "%.0f", row.gainPerThousand)) | \(String(format: "%.0f", cost)) (\(String(format: "%.0f", control))) | \(String(format: "%.0f", row.lossPerThousand)) |"
+            )
+        }
+        return LabMeasurement(lines: lines, json: jsonText(rows))
     }
 
     /// Runs seeds `seeds` under both rules; `progress` is called after each seed.

@@ -1,3 +1,4 @@
+import Foundation
 import ChannelCore
 import Yams
 
@@ -144,6 +145,22 @@ struct OrderBookLab: LabApplication {
     /// A market of base token 0 and quote token 1 in three of ten generated scenarios, half
     /// continuous and half batch (1–4 depths a round), tick 1–5, lot 1–10, fees up to 29/59
     /// bps, with orders of 1 to 10 lots (the smallest amounts, where rounding goes wrong).
+    var experiments: [any LabExperiment] { [FrontRunningExperiment()] }
+
+    var hasBench: Bool { true }
+
+    func bench(now: () -> UInt64, log: (String) -> Void) -> LabMeasurement? {
+        let result = OrderBookBench.run(now: now, log: log)
+        return LabMeasurement(
+            lines: [
+                String(format: "order-book apply over transfer apply: %.2fx", result.orderOverTransfer),
+                String(
+                    format: "merge cost ratio %d/%d with order-book operations: %.2fx (target <= 1.5x)", result.sizes.last!.operations,
+                    result.sizes.first!.operations, result.mergeCostRatioLargeOverSmall),
+            ],
+            json: jsonText(result))
+    }
+
     func generate(_ rng: inout SeededRandom) -> GeneratedApplication? {
         func on(_ percent: UInt64) -> Bool { rng.below(100) < percent }
         guard on(30) else { return nil }
