@@ -28,10 +28,30 @@ protocol LabApplication: Sendable {
     func generate(_ rng: inout SeededRandom) -> GeneratedApplication?
     /// Its experiments (`chanlab experiment <name>`), each measuring an attack over seeds.
     var experiments: [any LabExperiment] { get }
+    /// An independent model of the application, written from its docs (`nil`: none yet). With
+    /// one for every application a channel enables, the ledger model judges that channel's
+    /// leaves, root and refusals like a payment channel's.
+    func model(_ config: any ApplicationConfig) -> (any ApplicationModel)?
     /// Whether it has a benchmark (`chanlab bench --app <name>`).
     var hasBench: Bool { get }
     /// Runs its benchmark (`nil` when it has none).
     func bench(now: () -> UInt64, log: (String) -> Void) -> LabMeasurement?
+}
+
+/// An independent model of an application, run by `LedgerModel` at the operation's place in
+/// its own total order, on its own accounts.
+protocol ApplicationModel {
+    /// The payload kinds it owns.
+    var kinds: ClosedRange<UInt8> { get }
+    /// Applies one operation of the application: `nil`, or the refusal (its record's reason
+    /// bytes from the `0x1E` code on, whether it depends on state, whether it is void). It
+    /// may do housekeeping due at that place even when it refuses.
+    mutating func apply(
+        _ op: SignedOperation, _ payload: ApplicationPayload, chainHeight: UInt64, depth: UInt64, role: Role,
+        accounts: inout [LedgerModel.AccountID: LedgerModel.AccountState]
+    ) -> LedgerModel.Refusal?
+    /// Its state leaves, in order (after the ledger's).
+    func leaves() -> [[UInt8]]
 }
 
 /// An experiment an application brings: a measurement over many seeds (`chanlab experiment`).

@@ -6,6 +6,9 @@ import ChannelCore
 /// Replicas that converged hold the same operations, so the model runs once per distinct set.
 final class LedgerModelChecker {
     let config: ChannelConfig
+    /// Whether the model knows every application the channel enables (else only the tree over
+    /// the system's own leaves is judged).
+    let judgesAll: Bool
     /// Model outcomes by (heads fingerprint, operation count), so converged replicas share one.
     private var cache: [Pair: LedgerModel.Outcome] = [:]
     /// Certified checkpoints judged so far.
@@ -20,12 +23,15 @@ final class LedgerModelChecker {
         let count: Int
     }
 
-    init(config: ChannelConfig) { self.config = config }
+    init(config: ChannelConfig) {
+        self.config = config
+        judgesAll = LedgerModel(config: config).judgesEveryApplication
+    }
 
     /// A certified checkpoint: the model's root and leaf count at its heads, computed from the
     /// coordinator's operations, must be the checkpoint's.
     func judge(checkpoint: Checkpoint, replica: Replica, coordinator: Int, at time: SimInstant, monitor: InvariantMonitor) {
-        guard config.applications.isEmpty, checkpointsJudged < Self.checkpointsMax, let ops = Self.closure(of: checkpoint.heads, in: replica), LedgerModel.unclosed(ops) == nil else { return }
+        guard judgesAll, checkpointsJudged < Self.checkpointsMax, let ops = Self.closure(of: checkpoint.heads, in: replica), LedgerModel.unclosed(ops) == nil else { return }
         checkpointsJudged += 1
         let model = LedgerModel(config: config).outcome(of: ops)
         if model.root != checkpoint.stateRoot || UInt64(model.leaves.count) != checkpoint.treeSize {
@@ -35,11 +41,11 @@ final class LedgerModelChecker {
         }
     }
 
-    /// An honest replica at the end of the run: leaves, root and ledger refusals. Channels
-    /// that enable applications are left to the applications' checkers (the model knows the
-    /// ledger's rules only).
+    /// An honest replica at the end of the run: leaves, root and refusals (the ledger's and
+    /// the applications'). A channel enabling an application without a model of its own is
+    /// left to the application's checkers.
     func judge(replica: Replica, node: Int, at time: SimInstant, monitor: InvariantMonitor) {
-        guard config.applications.isEmpty else {
+        guard judgesAll else {
             // The tree over the system's own leaves is still judged independently.
             let key = Pair(heads: replica.headsFingerprint, count: replica.operationCount)
             guard cache[key] == nil else { return }
@@ -92,7 +98,7 @@ final class LedgerModelChecker {
     /// Where the replica and the model disagree, described; empty when they agree.
     static func differences(replica: Replica, model: LedgerModel.Outcome) -> [String] {
         var found = [String]()
-        let leaves = replica.balances.stateLeaves().leaves
+        let leaves = replica.state.stateLeaves()
         if leaves != model.leaves {
             let index = Self.firstDifference(leaves, model.leaves)
             let mine = index < leaves.count ? Hex.encode(leaves[index]) : "none"

@@ -103,4 +103,28 @@ import Testing
         #expect(checked > 0)
         #expect(report.evidence.isEmpty)
     }
+
+    /// The independent order-book model (run by the ledger model) agrees with the system on
+    /// every bundled order-book scenario (leaves, root, every refusal with its class) and
+    /// disagrees with each planted order-book bug: it judges the book from the docs, not
+    /// through the system's code.
+    @Test(arguments: [
+        ("orderbook-continuous", nil), ("orderbook-batch", nil), ("byz-orderbook-overspend", nil), ("byz-orderbook-foreign-cancel", nil),
+        ("orderbook-continuous", "orderbook-fill-beyond-remaining"), ("orderbook-continuous", "orderbook-ignore-limit"),
+        ("orderbook-continuous", "orderbook-cancel-keeps-escrow"), ("orderbook-continuous", "orderbook-self-trade"),
+        ("orderbook-batch", "orderbook-non-uniform-batch"),
+    ] as [(String, String?)])
+    func theModelJudgesTheBook(scenario name: String, plant: String?) throws {
+        let scenario = try SettlementCheckerTests.scenario(name)
+        let (core, _, _) = Plants.bugs(named: plant.map { [$0] } ?? [])
+        let report = ScenarioRunner.run(scenario, bugs: core)
+        let disagreements = report.violations.filter { $0.invariant == .ledgerModel }
+        if plant == nil {
+            #expect(disagreements.isEmpty, "\(disagreements.prefix(2))")
+            #expect(report.passed, "\(report.violations.prefix(2)) \(report.expectationFailures)")
+        } else {
+            #expect(!disagreements.isEmpty, "\(plant!) not seen by the model")
+        }
+        #expect(LedgerModel(config: LabRun(scenario: scenario).config).judgesEveryApplication)
+    }
 }

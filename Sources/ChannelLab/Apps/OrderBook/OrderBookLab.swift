@@ -149,6 +149,10 @@ struct OrderBookLab: LabApplication {
 
     var hasBench: Bool { true }
 
+    func model(_ config: any ApplicationConfig) -> (any ApplicationModel)? {
+        (config as? OrderBookConfig).map { OrderBookModel(config: $0) }
+    }
+
     func bench(now: () -> UInt64, log: (String) -> Void) -> LabMeasurement? {
         let result = OrderBookBench.run(now: now, log: log)
         return LabMeasurement(

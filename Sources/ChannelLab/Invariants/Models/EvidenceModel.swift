@@ -103,17 +103,17 @@ struct EvidenceModel {
         for item in all where !Self.followsChain(item, cited: item.preds.map { byID[$0]! }) {
             return .refuted("an operation in the past breaks its chain (the graph refuses it)")
         }
-        if !config.applications.isEmpty {
-            // The ledger model knows the ledger's rules only; in a channel with applications the
-            // past is judged by the system's verifier (an independent order-book model is
-            // still to come: docs/teeth.md, "What the models do not cover").
+        let model = LedgerModel(config: config)
+        if !model.judgesEveryApplication {
+            // An application without a model of its own: the past is judged by the system's
+            // verifier (docs/teeth.md, "What the models do not cover").
             do {
                 return .proves(try EvidenceVerifier.verify(Evidence.invalidInCausalPast(InvalidOperationEvidence(op: op, past: past)), config: config))
             } catch {
                 return .refuted("\(error)")
             }
         }
-        let outcome = LedgerModel(config: config).outcome(of: all, classifying: Self.id(op))
+        let outcome = model.outcome(of: all, classifying: Self.id(op))
         guard let record = outcome.records[Self.id(op)] else { return .refuted("the ledger applies it") }
         guard record[44] == 0x01 else { return .refuted("refused only as a concurrent conflict") }
         return .proves(op.author)

@@ -37,10 +37,15 @@ struct LedgerModel {
     struct Refusal: Equatable {
         let reasonBytes: [UInt8]
         let dependsOnState: Bool
+        /// An application's refusal that is not slashable (class void unless its causal past
+        /// refuses it for a slashable reason).
+        var void = false
     }
 
     /// What the model computes for a set of operations.
     struct Outcome {
+        /// The enabled applications' models, in configuration order.
+        var applications: [any ApplicationModel] = []
         var accounts: [AccountID: AccountState] = [:]
         var locks: [OperationID: LockState] = [:]
         var receipts: Set<UInt64> = []
@@ -58,9 +63,32 @@ struct LedgerModel {
     let config: ChannelConfig
     let tokens: Set<UInt32>
 
+    /// A fresh model of every application the channel enables, or `nil` when one has none.
+    let applicationModels: [any ApplicationModel]?
+
     init(config: ChannelConfig) {
         self.config = config
         tokens = Set(config.tokens)
+        var models = [any ApplicationModel]()
+        for setup in config.applications {
+            guard let model = LabApplications.named(setup.name)?.model(setup) else {
+                applicationModels = nil
+                return
+            }
+            models.append(model)
+        }
+        applicationModels = models
+    }
+
+    /// Whether the model knows every application the channel enables.
+    var judgesEveryApplication: Bool { applicationModels != nil }
+
+    /// An empty state: no accounts, and a fresh model of each enabled application.
+    func empty() -> Outcome {
+        precondition(judgesEveryApplication, "the model knows every enabled application")
+        var outcome = Outcome()
+        outcome.applications = applicationModels!
+        return outcome
     }
 
     /// Ids compare as byte strings (docs), compared here byte by byte rather than through the
@@ -191,21 +219,24 @@ struct LedgerModel {
         let (depth, height, proofValid) = derive(byID)
         let inOrder = { (a: OperationID, b: OperationID) in depth[a]! != depth[b]! ? depth[a]! < depth[b]! : Self.precedes(a, b) }
         let order = byID.keys.sorted(by: inOrder)
-        var state = Outcome()
+        var state = empty()
         for id in order {
             let op = byID[id]!
-            guard let refusal = apply(op, chainHeight: height[id]!, proofValid: proofValid[id]!, to: &state) else { continue }
+            guard let refusal = apply(op, chainHeight: height[id]!, depth: depth[id]!, proofValid: proofValid[id]!, to: &state) else { continue }
             if let only = classifying, only != id { continue }
-            var invalid = true
-            if refusal.dependsOnState {
-                // Replay exactly the causal past, in the same total order, from an empty ledger.
-                var past = Outcome()
+            // Invalid in its causal past: refused there for a slashable reason (a refusal that
+            // does not depend on state and is not void is refused in any past).
+            var invalid = !refusal.void
+            if refusal.dependsOnState || refusal.void {
+                // Replay exactly the causal past, in the same total order, from an empty state.
+                var past = empty()
                 for ancestor in ancestors(of: op, byID).sorted(by: inOrder) {
-                    _ = apply(byID[ancestor]!, chainHeight: height[ancestor]!, proofValid: proofValid[ancestor]!, to: &past)
+                    _ = apply(byID[ancestor]!, chainHeight: height[ancestor]!, depth: depth[ancestor]!, proofValid: proofValid[ancestor]!, to: &past)
                 }
-                invalid = apply(op, chainHeight: height[id]!, proofValid: proofValid[id]!, to: &past) != nil
+                invalid = apply(op, chainHeight: height[id]!, depth: depth[id]!, proofValid: proofValid[id]!, to: &past).map { !$0.void } ?? false
             }
-            state.records[id] = Self.bytes(id) + Self.be(op.author) + Self.be(op.seq) + [invalid ? 0x01 : 0x02] + refusal.reasonBytes
+            let classByte: UInt8 = invalid ? 0x01 : (refusal.void ? 0x03 : 0x02)
+            state.records[id] = Self.bytes(id) + Self.be(op.author) + Self.be(op.seq) + [classByte] + refusal.reasonBytes
         }
         for key in state.accounts.keys.sorted() { state.leaves.append(Self.accountLeaf(key, state.accounts[key]!)) }
         for id in state.locks.keys.sorted(by: Self.precedes) {
@@ -214,6 +245,7 @@ struct LedgerModel {
                 [0x4C] + Self.bytes(id) + Self.be(lock.owner) + Self.be(lock.token) + Self.be(lock.amount) + Self.be(lock.until) + [lock.released ? 1 : 0])
         }
         for nonce in state.receipts.sorted() { state.leaves.append([0x52] + Self.be(nonce)) }
+        for application in state.applications { state.leaves += application.leaves() }
         state.root = Self.merkleRoot(state.leaves[...])
         return state
     }
@@ -291,7 +323,7 @@ struct LedgerModel {
 
     /// Applies one operation by the documented rules, in their documented order; the refusal,
     /// or `nil` when it applied.
-    func apply(_ op: SignedOperation, chainHeight: UInt64, proofValid: Bool, to state: inout Outcome) -> Refusal? {
+    func apply(_ op: SignedOperation, chainHeight: UInt64, depth: UInt64, proofValid: Bool, to state: inout Outcome) -> Refusal? {
         let role = config.participants[Int(op.author)].role
         func refuse(_ code: UInt8, _ parameters: [UInt8] = [], stateful: Bool = false) -> Refusal {
             Refusal(reasonBytes: [code] + parameters, dependsOnState: stateful)
@@ -352,9 +384,9 @@ struct LedgerModel {
         case .chainAnchor:
             guard proofValid else { return refuse(0x17) }
         case let .application(payload):
-            // The model judges channels without applications (the checker skips the others):
-            // there, no application owns the kind.
-            return refuse(0x1D, [payload.kind])
+            // The enabled application owning the kind judges it (its own model); none: refused.
+            guard let index = state.applications.firstIndex(where: { $0.kinds.contains(payload.kind) }) else { return refuse(0x1D, [payload.kind]) }
+            return state.applications[index].apply(op, payload, chainHeight: chainHeight, depth: depth, role: role, accounts: &state.accounts)
         }
         return nil
     }
