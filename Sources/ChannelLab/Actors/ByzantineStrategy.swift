@@ -163,7 +163,9 @@ public enum ByzantineStrategy: Hashable, Sendable, CustomStringConvertible {
     var endsAtUntil: Bool {
         switch self {
         case .withhold, .offline, .refuseSign, .censor, .inflatePrevious: return true
-        default: return false
+        case .equivocate, .twin, .invalid, .flood, .staleProposal, .amnesia, .mutate, .frame, .hastyFinalize, .challengeOldest, .claimTwice,
+            .forgeProofs, .replay, .forgeChallenge, .application:
+            return false
         }
     }
 
@@ -171,7 +173,9 @@ public enum ByzantineStrategy: Hashable, Sendable, CustomStringConvertible {
     var isBehaviour: Bool {
         switch self {
         case .withhold, .offline, .refuseSign, .censor, .hastyFinalize, .challengeOldest, .claimTwice, .forgeProofs, .inflatePrevious, .forgeChallenge: return true
-        default: return false
+        // An application's strategies act at instants.
+        case .equivocate, .twin, .invalid, .flood, .staleProposal, .amnesia, .mutate, .frame, .replay, .application:
+            return false
         }
     }
 }

@@ -53,7 +53,9 @@ struct NodeBehaviour: Sendable, Equatable {
         case .withhold: withholding = true
         case .refuseSign: refusingToSign = true
         case .censor: censoring = true
-        default: return false
+        case .equivocate, .twin, .invalid, .offline, .flood, .staleProposal, .amnesia, .mutate, .frame, .replay, .application, .hastyFinalize,
+            .challengeOldest, .claimTwice, .forgeProofs, .inflatePrevious, .forgeChallenge:
+            return false
         }
         return true
     }
@@ -65,7 +67,9 @@ struct NodeBehaviour: Sendable, Equatable {
         case .withhold: withholding = false
         case .refuseSign: refusingToSign = false
         case .censor: censoring = false
-        default: break
+        case .equivocate, .twin, .invalid, .offline, .flood, .staleProposal, .amnesia, .mutate, .frame, .replay, .application, .hastyFinalize,
+            .challengeOldest, .claimTwice, .forgeProofs, .inflatePrevious, .forgeChallenge:
+            break
         }
     }
 }

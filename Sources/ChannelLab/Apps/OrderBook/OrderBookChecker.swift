@@ -26,6 +26,7 @@ final class OrderBookChecker: ApplicationChecker {
     func afterDelivery(node: Int, replica: Replica, at time: SimInstant, monitor: InvariantMonitor) {
         guard let book = replica.state.application(named: OrderBook.name) as? OrderBookState else { return }
         var expected = [AccountKey: Amount]()
+        var escrows = [AccountKey: Amount]()
         for (_, lock) in replica.balances.locks where !lock.released {
             expected[AccountKey(participant: lock.owner, token: lock.token), default: 0] += lock.amount
         }
@@ -38,7 +39,17 @@ final class OrderBookChecker: ApplicationChecker {
                 monitor.report(.orderBookEscrow, at: time, nodes: [node], operations: [order.id], "open order holds \(order.escrow) but its terms need \(escrow) for \(order.lots) lots")
                 return
             }
-            expected[AccountKey(participant: order.owner, token: order.side == .buy ? market.quote : market.base), default: 0] += escrow
+            let key = AccountKey(participant: order.owner, token: order.side == .buy ? market.quote : market.base)
+            expected[key, default: 0] += escrow
+            if escrow > 0 { escrows[key, default: 0] += escrow }
+        }
+        // The book's public query of escrow per account must be what its open orders hold.
+        if book.escrowed() != escrows {
+            let wrong = Set(book.escrowed().keys).union(escrows.keys).sorted().first { book.escrowed()[$0] != escrows[$0] }!
+            monitor.report(
+                .orderBookEscrow, at: time, nodes: [node],
+                "the book's escrowed() reads \(book.escrowed()[wrong] ?? 0) for account \(wrong.participant)/\(wrong.token) but its open orders hold \(escrows[wrong] ?? 0)")
+            return
         }
         for (key, account) in replica.balances.accounts where account.locked != Int128(expected[key] ?? 0) {
             monitor.report(.orderBookEscrow, at: time, nodes: [node], "account \(key.participant)/\(key.token) has \(account.locked) locked but its locks and open orders hold \(expected[key] ?? 0)")
