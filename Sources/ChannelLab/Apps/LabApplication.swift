@@ -175,10 +175,18 @@ public struct ApplicationWorkload: Hashable, Sendable {
 
 /// An invariant checker of an application, with the lab's hooks.
 protocol ApplicationChecker: AnyObject {
+    /// After an honest node's replica applied `op` at its place in the total order (appended
+    /// or replayed after a rollback), `refusal` its verdict: sees every intermediate state,
+    /// including ones a later rollback undoes (a replica may sign those).
+    func onApply(node: Int, op: SignedOperation, refusal: LedgerRejection?, replica: Replica, at time: SimInstant, monitor: InvariantMonitor)
     /// After a delivery changed `node`'s graph (honest nodes only).
     func afterDelivery(node: Int, replica: Replica, at time: SimInstant, monitor: InvariantMonitor)
     /// At the end of the run, on every honest replica.
     func atEnd(node: Int, replica: Replica, at time: SimInstant, monitor: InvariantMonitor)
+}
+
+extension ApplicationChecker {
+    func onApply(node: Int, op: SignedOperation, refusal: LedgerRejection?, replica: Replica, at time: SimInstant, monitor: InvariantMonitor) {}
 }
 
 /// An application's section of a run report.

@@ -141,8 +141,13 @@ public final class LabRun {
         }
         for participant in scenario.byzantineParticipants { nodes[participant].behaviour.scripted = true }
         for node in nodes {
-            node.applyObserver = { [unowned self] index, op, refusal, ledger in
+            node.applyObserver = { [unowned self, unowned node] index, op, refusal, ledger in
                 self.monitor.onApply(node: Int(index), op: op, refusal: refusal, ledger: ledger, at: self.now)
+                if !self.applicationCheckers.isEmpty, self.honest.contains(Int(index)), let replica = node.replica {
+                    for checker in self.applicationCheckers {
+                        checker.onApply(node: Int(index), op: op, refusal: refusal, replica: replica, at: self.now, monitor: self.monitor)
+                    }
+                }
                 self.recorder?.applied(op, node: Int(index), at: self.now)
             }
             node.installObserver()

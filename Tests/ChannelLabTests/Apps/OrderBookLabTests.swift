@@ -127,4 +127,18 @@ import Testing
         }
         #expect(LedgerModel(config: LabRun(scenario: scenario).config).judgesEveryApplication)
     }
+
+    /// The on-apply hook: a bad fill is reported when a replica makes it (with its time), not
+    /// only at the end of the run.
+    @Test(arguments: ["orderbook-ignore-limit", "orderbook-self-trade"])
+    func badFillsAreSeenWhenMade(plant: String) throws {
+        let scenario = try SettlementCheckerTests.scenario("orderbook-continuous")
+        let (core, _, _) = Plants.bugs(named: [plant])
+        let report = ScenarioRunner.run(scenario, bugs: core)
+        let whenMade = report.violations.filter { $0.invariant == .orderBookFills && $0.detail.contains("when made") }
+        #expect(!whenMade.isEmpty, "\(report.violations.prefix(3))")
+        #expect(whenMade.allSatisfy { $0.timeMicros < UInt64(scenario.duration.micros) })
+        let clean = ScenarioRunner.run(scenario)
+        #expect(clean.passed)
+    }
 }

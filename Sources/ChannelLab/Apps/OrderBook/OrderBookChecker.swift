@@ -17,6 +17,8 @@ final class OrderBookChecker: ApplicationChecker {
     let honest: Set<Int>
     /// Violations of each kind reported per node (the rest are counted, not listed).
     static let reportsPerNodeMax = 3
+    /// Violations reported when fills were made (at most `reportsPerNodeMax`).
+    private var applyReports = 0
 
     init(config: OrderBookConfig, honest: Set<Int>) {
         self.config = config
@@ -54,6 +56,29 @@ final class OrderBookChecker: ApplicationChecker {
         for (key, account) in replica.balances.accounts where account.locked != Int128(expected[key] ?? 0) {
             monitor.report(.orderBookEscrow, at: time, nodes: [node], "account \(key.participant)/\(key.token) has \(account.locked) locked but its locks and open orders hold \(expected[key] ?? 0)")
             return
+        }
+    }
+
+    /// The fills the operation just made (the tail of the book's fills made at it, a
+    /// continuous match or a round it cleared), judged as they are made: within both orders'
+    /// limits, and no continuous fill with one owner on both sides. Intermediate states count:
+    /// a rollback may undo them later, but a replica may sign them before.
+    func onApply(node: Int, op: SignedOperation, refusal: LedgerRejection?, replica: Replica, at time: SimInstant, monitor: InvariantMonitor) {
+        guard applyReports < Self.reportsPerNodeMax, let book = replica.state.application(named: OrderBook.name) as? OrderBookState else { return }
+        for fill in book.fills.reversed() {
+            guard fill.at == op.id else { break }
+            guard let market = config.market(fill.market), let buy = replica.operation(fill.buy)?.payload.orderBookOperation,
+                let sell = replica.operation(fill.sell)?.payload.orderBookOperation
+            else { continue }
+            let buyLimit = Self.terms(buy, market).limit
+            let sellLimit = Self.terms(sell, market).limit
+            if fill.price > buyLimit || fill.price < sellLimit {
+                applyReports += 1
+                monitor.report(.orderBookFills, at: time, nodes: [node], operations: [fill.buy, fill.sell], "fill at \(fill.price) outside the limits when made: buy \(buyLimit), sell \(sellLimit)")
+            } else if fill.round == nil, fill.buyer == fill.seller {
+                applyReports += 1
+                monitor.report(.orderBookFills, at: time, nodes: [node], operations: [fill.buy, fill.sell], "participant \(fill.buyer) traded with itself in a continuous market when made")
+            }
         }
     }
 
