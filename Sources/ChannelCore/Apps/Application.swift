@@ -49,6 +49,13 @@ public protocol ChannelApplication {
     /// Its planted bugs (bits from `PlantedBugs.applicationBitsFrom` up, distinct from every
     /// other application's), by name, with one line on what each breaks.
     static var plants: [(name: String, bug: PlantedBugs, summary: String)] { get }
+    /// Whether a late transfer or withdrawal may go in before a tail holding `payload` without
+    /// a rollback (the merge's fast path, docs/merge-and-ledger.md): the most this operation,
+    /// authored by someone else and applied anywhere after the late one, can credit
+    /// `participant`'s balance in `token` in any state, given that its own effect does not
+    /// depend on that balance; `nil` when it cannot say (the fast path then takes the full
+    /// path).
+    static func tailCredit(_ payload: ApplicationPayload, to participant: ParticipantIndex, token: TokenID) -> Amount?
 }
 
 extension ChannelApplication {
@@ -197,6 +204,12 @@ public protocol ApplicationConfig: Sendable {
 public enum ApplicationRegistry {
     /// The applications, in kind order.
     public static let all: [any ChannelApplication.Type] = [OrderBook.self]
+
+    /// The most an application's operation in a tail can credit `participant` in `token`
+    /// (`ChannelApplication.tailCredit`); `nil` for a kind no application owns.
+    static func tailCredit(_ payload: ApplicationPayload, to participant: ParticipantIndex, token: TokenID) -> Amount? {
+        application(ofKind: payload.kind)?.tailCredit(payload, to: participant, token: token)
+    }
 
     /// The application owning payload kind `kind`, if any.
     public static func application(ofKind kind: UInt8) -> (any ChannelApplication.Type)? {

@@ -12,7 +12,8 @@
 /// applied on top of the current state without a rollback. The journal is out of order from
 /// that position on (`dirtyFrom`), so the next rollback reverts to there at the latest. A tail
 /// holding an application's operation (whose credits the check does not count) takes the
-/// full path.
+/// full path unless every application in it bounds what its operations can credit
+/// (`ChannelApplication.tailCredit`; the order book cannot, so its operations always do).
 extension Replica {
     func merge(_ node: GraphNode) {
         if deferredMerge != nil {
@@ -83,10 +84,17 @@ extension Replica {
             guard !refusedSlots[slot] else { return false }
             let tailOp = store[slot].op
             guard tailOp.author != op.author else { return false }
-            // An application's operation may credit the author too (a fill, a released
-            // escrow), which the count below does not see: no fast path past one.
-            if case .application = tailOp.payload { return false }
-            if case let .transfer(to, t, a) = tailOp.payload, to == op.author, t == token { credits += Int128(a) }
+            switch tailOp.payload {
+            case let .transfer(to, t, a):
+                if to == op.author, t == token { credits += Int128(a) }
+            case let .application(payload):
+                // An application's operation may credit the author too (a fill, a released
+                // escrow): its application bounds it, or the fast path is not taken.
+                guard let bound = ApplicationRegistry.tailCredit(payload, to: op.author, token: token) else { return false }
+                credits += Int128(bound)
+            case .deposit, .withdraw, .lock, .unlock, .chainAnchor:
+                break
+            }
         }
         // Succeeds at its position: the balance there is today's minus what the tail credited.
         guard ledger.accounts.account(op.author, token).balance - credits >= Int128(amount) else { return false }

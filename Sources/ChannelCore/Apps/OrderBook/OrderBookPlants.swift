@@ -19,6 +19,11 @@ extension DomainTag {
 }
 
 extension OrderBook {
+    /// Never: any order-book operation may credit any participant by state alone (a fill pays
+    /// the resting order's owner, and closing an expired or own resting order on the way
+    /// releases its owner's escrow), so a tail holding one takes the full merge path.
+    public static func tailCredit(_ payload: ApplicationPayload, to participant: ParticipantIndex, token: TokenID) -> Amount? { nil }
+
     public static var domainTags: [DomainTag] { [.orderBookRound] }
 
     public static var plants: [(name: String, bug: PlantedBugs, summary: String)] {
