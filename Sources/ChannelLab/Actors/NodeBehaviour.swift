@@ -3,7 +3,7 @@ import ChannelCore
 /// What Byzantine scripts have switched on in one node: the one value the node consults about
 /// misbehaviour, so that `ChannelNode` itself is the honest protocol and nothing else. An
 /// honest node holds `NodeBehaviour()` for its whole life; a script's start switches its
-/// part on (`begin`), its end off (`end`), and strategies that act at instants go through
+/// part on and its end off (`set`), and strategies that act at instants go through
 /// `ByzantineActor` instead.
 struct NodeBehaviour: Sendable, Equatable {
     /// Whether a Byzantine script drives this node (its own operations may then be refused).
@@ -41,35 +41,23 @@ struct NodeBehaviour: Sendable, Equatable {
         }
     }
 
-    /// Switches on what `strategy` holds from its script's start. Returns false when the
-    /// strategy is not a held behaviour of the node (it acts at instants, or is `offline`,
-    /// which the network carries out).
-    mutating func begin(_ strategy: ByzantineStrategy) -> Bool {
+    /// Switches on (at its script's start) or off (at its end) what `strategy` holds while it
+    /// runs. Returns false, changing nothing, when the strategy is not a held behaviour of the
+    /// node (it acts at instants, or is `offline`, which the network carries out).
+    @discardableResult
+    mutating func set(_ strategy: ByzantineStrategy, _ on: Bool) -> Bool {
         if let bit = Self.chainSwitch(strategy) {
-            chainSide.insert(bit)
+            if on { chainSide.insert(bit) } else { chainSide.remove(bit) }
             return true
         }
         switch strategy {
-        case .withhold: withholding = true
-        case .refuseSign: refusingToSign = true
-        case .censor: censoring = true
+        case .withhold: withholding = on
+        case .refuseSign: refusingToSign = on
+        case .censor: censoring = on
         case .equivocate, .twin, .invalid, .offline, .flood, .staleProposal, .amnesia, .mutate, .frame, .replay, .application, .hastyFinalize,
             .challengeOldest, .claimTwice, .forgeProofs, .inflatePrevious, .forgeChallenge:
             return false
         }
         return true
-    }
-
-    /// Switches off what `strategy` held (at its script's end).
-    mutating func end(_ strategy: ByzantineStrategy) {
-        if let bit = Self.chainSwitch(strategy) { chainSide.remove(bit) }
-        switch strategy {
-        case .withhold: withholding = false
-        case .refuseSign: refusingToSign = false
-        case .censor: censoring = false
-        case .equivocate, .twin, .invalid, .offline, .flood, .staleProposal, .amnesia, .mutate, .frame, .replay, .application, .hastyFinalize,
-            .challengeOldest, .claimTwice, .forgeProofs, .inflatePrevious, .forgeChallenge:
-            break
-        }
     }
 }

@@ -289,7 +289,7 @@ public final class LabRun {
         case let .byzantine(index):
             let script = scenario.byzantine[index]
             let node = nodes[script.participant]
-            if node.behaviour.begin(script.strategy) { return }
+            if node.behaviour.set(script.strategy, true) { return }
             switch script.strategy {
             case .offline:
                 node.setOnline(false, at: now)
@@ -312,7 +312,7 @@ public final class LabRun {
         case let .byzantineEnd(index):
             let script = scenario.byzantine[index]
             let node = nodes[script.participant]
-            node.behaviour.end(script.strategy)
+            node.behaviour.set(script.strategy, false)
             if case .offline = script.strategy { node.setOnline(true, at: now) }
         case .settle:
             // Settlement time is agreed in advance: every node stops making operations.

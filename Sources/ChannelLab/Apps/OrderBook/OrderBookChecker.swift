@@ -64,7 +64,11 @@ final class OrderBookChecker: ApplicationChecker {
     /// limits, and no continuous fill with one owner on both sides. Intermediate states count:
     /// a rollback may undo them later, but a replica may sign them before.
     func onApply(node: Int, op: SignedOperation, refusal: LedgerRejection?, replica: Replica, at time: SimInstant, monitor: InvariantMonitor) {
-        guard applyReports < Self.reportsPerNodeMax, let book = replica.state.application(named: OrderBook.name) as? OrderBookState else { return }
+        // Only an order-book operation makes fills (a match, or a round it clears): every other
+        // application returns before touching the book (this runs on every merge step).
+        guard applyReports < Self.reportsPerNodeMax, case let .application(payload) = op.payload, OrderBook.kinds.contains(payload.kind),
+            let book = replica.state.application(named: OrderBook.name) as? OrderBookState
+        else { return }
         for fill in book.fills.reversed() {
             guard fill.at == op.id else { break }
             guard let market = config.market(fill.market), let buy = replica.operation(fill.buy)?.payload.orderBookOperation,
